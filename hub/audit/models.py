@@ -1,0 +1,31 @@
+"""The append-only audit log: every mutation's actor, operation, target and outcome."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.db import Base, BigId, JsonDoc, UTCDateTime
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    actor_sub: Mapped[str] = mapped_column(String(128))
+    actor_role: Mapped[str | None] = mapped_column(String(32), default=None)
+    actor: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    operation: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(128), default=None)
+    outcome: Mapped[str] = mapped_column(String(64))
+    correlation_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, default=None)
+
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_actor_sub_at", "actor_sub", "at"),
+    )

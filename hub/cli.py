@@ -1,0 +1,158 @@
+"""The ``hub`` command: serve, migrate, build the demo, mint tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from hub import bootstrap, migrate
+from hub.actors import Role
+from hub.auth.tokens import mint
+from hub.config import get_settings
+from hub.db import create_engine, create_sessionmaker
+
+app = typer.Typer(help="Beijing's integration hub (吹哨报到 · 接诉即办).", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+
+Host = Annotated[str, typer.Option(help="Interface to bind.")]
+Port = Annotated[int, typer.Option(help="Port to listen on.")]
+
+SAMPLE_TOKENS: list[tuple[str, Role, str | None, str | None]] = [
+    ("city platform", Role.CITY_PLATFORM, "110000", None),
+    ("Xicheng district platform", Role.DISTRICT_PLATFORM, "110102", None),
+    ("Guangwai street office (Xicheng)", Role.STREET_OFFICE, "110102020", None),
+    ("Xicheng urban management", Role.DEPARTMENT, "110102", "110102.URBAN_MANAGEMENT"),
+    ("12345 hotline", Role.HOTLINE, "110000", None),
+    ("observer", Role.OBSERVER, "110000", None),
+]
+
+EXAMPLE_QUERIES = """\
+{ locate(point: {lat: 39.9087, lng: 116.3975}) {
+    grid { code name } community { name } subdistrict { code name } district { name } } }
+
+{ jurisdiction(code: "110102") { name children { code name kind } } }
+
+{ jurisdictions(level: DISTRICT, first: 16) { totalCount edges { node {
+    code name children { code name } departments(first: 30) { totalCount nodes { code name } } } } } }
+"""
+
+
+@app.command()
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the hub (GraphQL at /graphql)."""
+    uvicorn.run(
+        "hub.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the database named by HUB_DATABASE_URL up to REVISION."""
+    asyncio.run(_migrate("upgrade", revision))
+    console.print(f"[green]database at {revision}[/]")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION (``base`` drops everything)."""
+    asyncio.run(_migrate("downgrade", revision))
+    console.print(f"[yellow]database at {revision}[/]")
+
+
+async def _migrate(action: str, revision: str) -> None:
+    engine = create_engine(get_settings().database_url)
+    try:
+        if action == "upgrade":
+            await migrate.upgrade(engine, revision)
+        else:
+            await migrate.downgrade(engine, revision)
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def demo(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve once built.")
+    ] = True,
+) -> None:
+    """Build the embedded default (migrate, load Beijing) idempotently, print tokens, serve."""
+    started = time.perf_counter()
+    loaded = asyncio.run(_setup())
+    elapsed = time.perf_counter() - started
+    what = "built" if loaded else "already built; nothing to do"
+    console.print(
+        f"[green]demo database {what}[/] in {elapsed:.1f}s: {get_settings().database_url}"
+    )
+    _print_tokens()
+    console.print(f"\n[bold]Try in GraphiQL[/] at http://{host}:{port}/graphql\n")
+    console.print(EXAMPLE_QUERIES, markup=False, highlight=False)
+    if serve_after:
+        serve(host=host, port=port, workers=1)
+
+
+async def _setup() -> bool:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    engine = create_engine(get_settings().database_url)
+    try:
+        return await bootstrap.setup_database(engine, create_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
+def _print_tokens() -> None:
+    settings = get_settings()
+    console.print("\n[bold]Sample tokens[/] (send as `Authorization: Bearer <token>`):")
+    for label, role, jurisdiction, department in SAMPLE_TOKENS:
+        console.print(f"\n[cyan]{label}[/] ({role.value})")
+        # Plain print: a token must stay on one line to be copied.
+        print(mint(settings, role=role, jurisdiction=jurisdiction, department=department))
+
+
+@app.command()
+def token(
+    role: Annotated[Role, typer.Option(help="The actor's role.", case_sensitive=False)],
+    jurisdiction: Annotated[str | None, typer.Option(help="Jurisdiction code.")] = None,
+    department: Annotated[str | None, typer.Option(help="Department code.")] = None,
+    sub: Annotated[str | None, typer.Option(help="Subject (who); derived if omitted.")] = None,
+    ttl_minutes: Annotated[int | None, typer.Option(min=1, help="Lifetime.")] = None,
+) -> None:
+    """Print a JWT signed with the configured secret."""
+    import datetime as dt
+
+    ttl = dt.timedelta(minutes=ttl_minutes) if ttl_minutes else None
+    typer.echo(
+        mint(
+            get_settings(),
+            role=role,
+            sub=sub,
+            jurisdiction=jurisdiction,
+            department=department,
+            ttl=ttl,
+        )
+    )
+
+
+if __name__ == "__main__":
+    app()

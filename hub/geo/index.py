@@ -1,0 +1,95 @@
+"""The in-memory spatial index a hub process answers ``locate`` from.
+
+Built once per process from the grid and street office outlines in the database (each
+process of a deployment builds its own; the data is reference data and changes rarely).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import shapely
+from shapely.geometry import shape
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.errors import GeographyNotLoadedError, InvalidGeometryError, OutsideCityError
+from hub.geo.crs import to_wgs84
+from hub.geo.locator import Locator
+from hub.geo.models import Grid, Jurisdiction, JurisdictionLevel
+
+MAX_FOOTPRINT_VERTICES = 10_000
+
+
+class GeoIndex:
+    def __init__(self) -> None:
+        self._locator: Locator | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._locator is not None
+
+    async def load(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        async with sessionmaker() as session:
+            grids = (await session.execute(select(Grid.code, Grid.boundary))).all()
+            streets = (
+                await session.execute(
+                    select(Jurisdiction.code, Jurisdiction.boundary).where(
+                        Jurisdiction.level == JurisdictionLevel.SUBDISTRICT
+                    )
+                )
+            ).all()
+        if not grids:
+            self._locator = None
+            return
+        self._locator = Locator(
+            [code for code, _ in grids],
+            list(shapely.from_wkb([wkb for _, wkb in grids])),
+            [code for code, _ in streets],
+            list(shapely.from_wkb([wkb for _, wkb in streets])),
+        )
+
+    @property
+    def locator(self) -> Locator:
+        if self._locator is None:
+            raise GeographyNotLoadedError("the geography is not loaded: run `hub demo` first")
+        return self._locator
+
+    def locate(self, *, lng: float, lat: float, crs: str = "WGS84") -> tuple[float, float, str]:
+        """(WGS84 lng, WGS84 lat, grid code) of a point; outside the city is an error."""
+        if not (math.isfinite(lng) and math.isfinite(lat)) or abs(lat) > 90 or abs(lng) > 180:
+            raise OutsideCityError(f"not a valid coordinate: lat {lat}, lng {lng}", field="point")
+        wlng, wlat = to_wgs84(lng, lat, crs)
+        code = self.locator.locate(float(wlng), float(wlat))
+        if code is None:
+            raise OutsideCityError(
+                f"the point lat {lat}, lng {lng} ({crs}) lies outside Beijing", field="point"
+            )
+        return float(wlng), float(wlat), code
+
+    def subdistricts_touching(self, footprint: Any) -> list[str]:
+        """Every street office a GeoJSON polygon (WGS84) overlaps; none is an error."""
+        geometry = parse_polygon(footprint)
+        codes = self.locator.subdistricts_touching(geometry)
+        if not codes:
+            raise OutsideCityError("the area lies outside Beijing", field="footprint")
+        return codes
+
+
+def parse_polygon(footprint: Any) -> Any:
+    """A valid (Multi)Polygon from GeoJSON, or InvalidGeometryError saying why not."""
+    try:
+        geometry = shape(footprint)
+    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.ShapelyError) as err:
+        raise InvalidGeometryError(f"not a GeoJSON geometry: {err}", field="footprint") from err
+    if geometry.geom_type not in ("Polygon", "MultiPolygon"):
+        raise InvalidGeometryError(
+            "the footprint must be a Polygon or MultiPolygon", field="footprint"
+        )
+    if shapely.get_num_coordinates(geometry) > MAX_FOOTPRINT_VERTICES:
+        raise InvalidGeometryError("the footprint has too many vertices", field="footprint")
+    if geometry.is_empty or not geometry.is_valid:
+        reason = shapely.is_valid_reason(geometry)
+        raise InvalidGeometryError(f"invalid polygon: {reason}", field="footprint")
+    return geometry

@@ -1,0 +1,32 @@
+"""The per-request context: who is asking, the database, the geography and the loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.types import Info as _Info
+
+from hub.actors import Actor
+from hub.config import Settings
+from schema.loaders import Loaders
+
+if TYPE_CHECKING:
+    from hub.geo.index import GeoIndex
+
+
+@dataclass
+class Context:
+    actor: Actor
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    geo: GeoIndex
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        # One DataLoader cache per request (never shared between requests).
+        self.loaders = Loaders(self.sessionmaker)
+
+
+Info = _Info[Context, None]

@@ -1,0 +1,1 @@
+"""Tests of the GraphQL-over-HTTP endpoint (hub.http)."""
