@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.extensions import MaskErrors
+from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import PublicError
 from schema.query import Query
 from schema.relay import Node
+from schema.scalars import SCALARS
 from schema.types.departments import Category, Department
 from schema.types.geo import Grid, Jurisdiction
 
@@ -22,7 +24,8 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         types=[Node, Jurisdiction, Grid, Department, Category],
-        extensions=[MaskErrors(should_mask_error=lambda error: not _visible(error))],
+        extensions=[lambda: MaskErrors(should_mask_error=lambda error: not _visible(error))],
+        config=StrawberryConfig(scalar_map=SCALARS),
     )
 
 

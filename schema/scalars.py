@@ -1,4 +1,4 @@
-"""Custom scalars."""
+"""Custom scalars (mapped in ``StrawberryConfig.scalar_map``)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,9 @@ import json
 from typing import Any, NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
-GeoJSON = strawberry.scalar(
-    NewType("GeoJSON", object),
-    description="A GeoJSON geometry object (RFC 7946), coordinates WGS84 [lng, lat].",
-    serialize=lambda value: value,
-    parse_value=lambda value: _parse_geojson(value),
-)
+GeoJSON = NewType("GeoJSON", object)
 
 
 def _parse_geojson(value: Any) -> Any:
@@ -21,3 +17,13 @@ def _parse_geojson(value: Any) -> Any:
     if not isinstance(value, dict) or "type" not in value:
         raise ValueError("GeoJSON must be an object with a 'type'")
     return value
+
+
+SCALARS: dict[object, ScalarDefinition] = {
+    GeoJSON: strawberry.scalar(
+        name="GeoJSON",
+        description="A GeoJSON geometry object (RFC 7946), coordinates WGS84 [lng, lat].",
+        serialize=lambda value: value,
+        parse_value=_parse_geojson,
+    )
+}

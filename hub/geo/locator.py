@@ -27,7 +27,7 @@ from shapely.geometry.base import BaseGeometry
 if TYPE_CHECKING:
     from hub.geo.synth import City
 
-__all__ = ["Locator"]
+__all__ = ["MIN_OVERLAP_AREA", "Locator"]
 
 GeomArray = npt.NDArray[np.object_]
 IntArray = npt.NDArray[np.int64]
@@ -37,6 +37,8 @@ Geometries = Sequence[BaseGeometry] | GeomArray
 # Buckets per grid: more buckets mean fewer false candidates per point but a bigger index.
 _BUCKETS_PER_GEOMETRY: Final = 4
 _MAX_BUCKETS: Final = 1 << 22
+# Square degrees; see `Locator.subdistricts_touching`.
+MIN_OVERLAP_AREA: Final = 1e-12
 
 
 class _BucketIndex:
@@ -87,7 +89,12 @@ class _BucketIndex:
         offset = np.arange(len(point), dtype=np.int64) - np.repeat(
             np.cumsum(counts) - counts, counts
         )
-        return point, self.members[np.repeat(first, counts) + offset]
+        member = self.members[np.repeat(first, counts) + offset]
+        # A bounding-box test in numpy is far cheaper than the exact test it saves.
+        box = self.bounds[member]
+        px, py = x[point], y[point]
+        near = (box[:, 0] <= px) & (px <= box[:, 2]) & (box[:, 1] <= py) & (py <= box[:, 3])
+        return point[near], member[near]
 
 
 class Locator:
@@ -168,11 +175,16 @@ class Locator:
         result: list[str | None] = found.tolist()
         return result
 
-    def subdistricts_touching(self, geometry: BaseGeometry) -> list[str]:
+    def subdistricts_touching(
+        self, geometry: BaseGeometry, min_area: float = MIN_OVERLAP_AREA
+    ) -> list[str]:
         """Sorted street office codes whose area overlaps `geometry` (WGS84).
 
-        For a polygonal footprint only a positive-area overlap counts: sharing a boundary line
-        or a corner does not. Points and lines have no area, so for them any contact counts.
+        For a polygonal footprint only an overlap of more than `min_area` square degrees counts:
+        sharing a boundary line or a corner does not. The threshold is there because stored
+        outlines never match bit for bit along shared borders; the resulting slivers are below
+        1e-15 deg² (~1e-5 m²), while the default 1e-12 deg² is ~0.01 m². Points and lines have
+        no area, so for them any contact counts.
         """
         if len(self._streets) > 0:
             codes, tree, geometries = self._street_codes, self._street_tree, self._streets
@@ -180,9 +192,8 @@ class Locator:
             codes, tree, geometries = self._grid_codes, self._grid_tree, self._grids
         candidates = tree.query(geometry, predicate="intersects")
         if shapely.get_dimensions(geometry) == 2 and len(candidates) > 0:
-            # Interiors of two areas meet exactly when they overlap with positive area.
-            overlap = shapely.relate_pattern(geometry, geometries[candidates], "T********")
-            candidates = candidates[overlap]
+            overlap = shapely.area(shapely.intersection(geometry, geometries[candidates]))
+            candidates = candidates[overlap > min_area]
         return sorted({str(code)[:9] for code in codes[candidates]})
 
 

@@ -103,7 +103,7 @@ async def get_grids(*, session: AsyncSession, codes: Sequence[str]) -> dict[str,
 
 async def grid_boundaries(*, session: AsyncSession, codes: Sequence[str]) -> dict[str, bytes]:
     rows = await session.execute(select(Grid.code, Grid.boundary).where(Grid.code.in_(codes)))
-    return dict(rows.tuples().all())
+    return {code: wkb for code, wkb in rows}
 
 
 async def page_grids_under(

@@ -1,0 +1,115 @@
+"""Shared fixtures: per-backend databases loaded with Beijing, and the real app over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+
+from hub.actors import Role
+from hub.app import create_app
+from hub.auth.tokens import mint
+from hub.bootstrap import setup_database
+from hub.config import Settings
+from hub.db import create_engine, create_sessionmaker
+from tests.support.databases import configured_backends, private_database
+from tests.support.server import serve_in_thread
+
+TEST_SECRET = "test-secret-test-secret-test-secret-0123"
+
+
+@pytest.fixture(scope="session", params=configured_backends())
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("hub")
+
+
+@pytest.fixture(scope="session")
+async def loaded_database(backend: str, workdir: Path) -> AsyncIterator[str]:
+    """A private database of this backend, migrated and loaded with Beijing once per run."""
+    async with private_database(backend, workdir) as url:
+        engine = create_engine(url)
+        try:
+            await setup_database(engine, create_sessionmaker(engine))
+        finally:
+            await engine.dispose()
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(loaded_database: str) -> Settings:
+    return Settings(database_url=loaded_database, jwt_secret=TEST_SECRET, redis_url=None)
+
+
+class StatementCounter:
+    """Counts SQL statements the app sends (on the server's engine)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *_: Any) -> None:
+        self.count += 1
+
+
+@dataclass
+class HubServer:
+    url: str
+    settings: Settings
+    statements: StatementCounter
+
+    def token(self, role: Role, **claims: Any) -> str:
+        return mint(self.settings, role=role, **claims)
+
+
+@pytest.fixture(scope="session")
+def hub_server(settings: Settings) -> Iterator[HubServer]:
+    """The real app in a real uvicorn server, on this backend's loaded database."""
+    app = create_app(settings)
+    counter = StatementCounter()
+    event.listen(app.state.hub.engine.sync_engine, "before_cursor_execute", counter)
+    with serve_in_thread(app) as url:
+        yield HubServer(url=url, settings=settings, statements=counter)
+
+
+class GraphQLClient:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.http = client
+
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+
+    async def execute(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        """Run an operation that must succeed; return its data."""
+        response = await self.post(query, variables, token)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+@pytest.fixture
+async def gql(hub_server: HubServer) -> AsyncIterator[GraphQLClient]:
+    async with httpx.AsyncClient(base_url=hub_server.url, timeout=30) as client:
+        yield GraphQLClient(client)
+
+
+def expired(settings: Settings) -> str:
+    return mint(settings, role=Role.OBSERVER, ttl=dt.timedelta(seconds=-60))
