@@ -41,7 +41,8 @@ EXAMPLE_QUERIES = """\
 { jurisdiction(code: "110102") { name children { code name kind } } }
 
 { jurisdictions(level: DISTRICT, first: 16) { totalCount edges { node {
-    code name children { code name } departments(first: 30) { totalCount nodes { code name } } } } } }
+    code name children { code name }
+    departments(first: 30) { totalCount nodes { code name } } } } } }
 """
 
 

@@ -14,7 +14,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, literal, select
+from sqlalchemy import Select, SQLColumnExpression, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -58,9 +58,9 @@ async def fetch_pages(
     query: Select[Any],
     *,
     entity: Any,
-    partition: ColumnElement[Any] | None,
+    partition: SQLColumnExpression[Any] | None,
     parents: Sequence[P],
-    order: ColumnElement[Any],
+    order: SQLColumnExpression[Any],
     page: PageRequest,
 ) -> dict[P, Page[Any]]:
     """Page ``query`` (which selects ``entity``) per value of ``partition`` among ``parents``.
@@ -106,7 +106,7 @@ async def fetch_pages(
 async def _fill_totals(
     session: AsyncSession,
     query: Select[Any],
-    partition: ColumnElement[Any] | None,
+    partition: SQLColumnExpression[Any] | None,
     parents: Sequence[Any],
     pages: dict[Any, Page[Any]],
 ) -> None:

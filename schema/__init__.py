@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.schema.config import StrawberryConfig
 
@@ -20,8 +24,19 @@ def _visible(error: object) -> bool:
     return original is None or isinstance(original, PublicError)
 
 
+log = logging.getLogger("hub.graphql")
+
+
+class HubSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Log only unexpected faults; a client's syntax or validation error is not ours."""
+        for error in errors:
+            if not _visible(error):
+                log.error("unexpected error in %s", error.path, exc_info=error.original_error)
+
+
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return HubSchema(
         query=Query,
         types=[Node, Jurisdiction, Grid, Department, Category],
         extensions=[lambda: MaskErrors(should_mask_error=lambda error: not _visible(error))],

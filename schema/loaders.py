@@ -6,8 +6,8 @@ an AsyncSession must not be shared between concurrent operations.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
@@ -15,13 +15,14 @@ from strawberry.dataloader import DataLoader
 from hub.categories import service as categories
 from hub.categories.models import Category
 from hub.departments import service as departments
-from hub.departments.models import Department
+from hub.departments.models import Department, DepartmentKind
 from hub.geo import service as geo
-from hub.geo.models import Grid
+from hub.geo.models import Grid, Jurisdiction, JurisdictionLevel
 from hub.pagination import Page, PageRequest
 
 K = TypeVar("K")
 V = TypeVar("V")
+M = TypeVar("M")
 
 PageKey = tuple[str, PageRequest]
 
@@ -30,13 +31,17 @@ class Loaders:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
         self.jurisdiction = self._by_key(geo.get_many, None)
-        self.children = self._by_key(geo.children_of, [])
+        self.children: DataLoader[str, list[Jurisdiction]] = self._by_key(geo.children_of, [])
         self.jurisdiction_boundary = self._by_key(geo.boundaries, (None, False))
         self.grid = self._by_key(geo.get_grids, None)
         self.grid_boundary = self._by_key(geo.grid_boundaries, None)
         self.department = self._by_key(departments.get_many, None)
-        self.category_kinds = self._by_key(categories.kinds_for, [])
-        self.categories_for_department = self._by_key(categories.categories_for, [], arg="keys")
+        self.category_kinds: DataLoader[str, list[DepartmentKind]] = self._by_key(
+            categories.kinds_for, []
+        )
+        self.categories_for_department: DataLoader[
+            tuple[DepartmentKind, JurisdictionLevel], list[Category]
+        ] = self._by_key(categories.categories_for, [], arg="keys")
         self.departments_page: DataLoader[PageKey, Page[Department]] = self._paged(
             departments.page_by_jurisdiction
         )
@@ -44,22 +49,24 @@ class Loaders:
         self.all_categories: DataLoader[int, list[Category]] = DataLoader(self._categories)
 
     def _by_key(
-        self, fetch: Callable[..., Awaitable[dict[Any, Any]]], missing: Any, arg: str = "codes"
-    ) -> Any:
-        async def load(keys: Sequence[Any]) -> list[Any]:
+        self, fetch: Callable[..., Awaitable[Mapping[K, V]]], missing: M, arg: str = "codes"
+    ) -> DataLoader[K, V | M]:
+        async def load(keys: Sequence[K]) -> list[V | M]:
             async with self._sessionmaker() as session:
                 found = await fetch(session=session, **{arg: list(keys)})
             return [found.get(key, missing) for key in keys]
 
         return DataLoader(load)
 
-    def _paged(self, fetch: Callable[..., Awaitable[dict[str, Page[Any]]]]) -> Any:
-        async def load(keys: Sequence[PageKey]) -> list[Page[Any]]:
+    def _paged(
+        self, fetch: Callable[..., Awaitable[dict[str, Page[V]]]]
+    ) -> DataLoader[PageKey, Page[V]]:
+        async def load(keys: Sequence[PageKey]) -> list[Page[V]]:
             # Keys asking for the same page shape share one statement.
             groups: dict[PageRequest, list[str]] = {}
             for code, request in keys:
                 groups.setdefault(request, []).append(code)
-            results: dict[PageKey, Page[Any]] = {}
+            results: dict[PageKey, Page[V]] = {}
             async with self._sessionmaker() as session:
                 for request, codes in groups.items():
                     pages = await fetch(session=session, codes=codes, page=request)

@@ -18,9 +18,7 @@ async def get_many(*, session: AsyncSession, codes: Sequence[str]) -> dict[str, 
     return {row.code: row for row in rows}
 
 
-def filter_query(
-    *, jurisdiction_code: str | None, category_code: str | None
-) -> Select[tuple[Department]]:
+def filter_query(*, jurisdiction_code: str | None, category_code: str | None) -> Select[Department]:
     """Departments within a jurisdiction (descendants included) that answer for a category."""
     query = select(Department)
     if jurisdiction_code is not None:

@@ -61,7 +61,7 @@ async def boundaries(
 
 def search_query(
     *, level: JurisdictionLevel | None, parent_code: str | None, search: str | None
-) -> Select[tuple[Jurisdiction]]:
+) -> Select[Jurisdiction]:
     query = select(Jurisdiction)
     if level is not None:
         query = query.where(Jurisdiction.level == level)

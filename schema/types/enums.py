@@ -1,4 +1,4 @@
-"""The domain's enums, exposed as GraphQL enums under the names API.md fixes."""
+"""The domain's enums, exposed as GraphQL enums under their own names (API.md's names)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import enum
 
 import strawberry
 
-from hub.actors import Role as _Role
-from hub.departments.models import DepartmentKind as _DepartmentKind
-from hub.geo.models import JurisdictionLevel as _JurisdictionLevel
+from hub.actors import Role
+from hub.departments.models import DepartmentKind
+from hub.geo.models import JurisdictionLevel
 
-JurisdictionLevel = strawberry.enum(_JurisdictionLevel, name="JurisdictionLevel")
-DepartmentKind = strawberry.enum(_DepartmentKind, name="DepartmentKind")
-Role = strawberry.enum(_Role, name="Role")
+# Registered in place: the GraphQL enums are the domain's enums, not copies that could drift.
+for _domain_enum in (JurisdictionLevel, DepartmentKind, Role):
+    strawberry.enum(_domain_enum)
 
 
 @strawberry.enum(description="Coordinate reference system of an input point.")
@@ -20,3 +20,6 @@ class CRS(enum.StrEnum):
     WGS84 = "WGS84"
     GCJ02 = "GCJ02"
     BD09 = "BD09"
+
+
+__all__ = ["CRS", "DepartmentKind", "JurisdictionLevel", "Role"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import shapely
 import strawberry
@@ -27,10 +27,10 @@ SYNTHETIC_NOTE = (
 )
 
 
-def wkb_to_geojson(wkb: bytes | None) -> Any:
+def wkb_to_geojson(wkb: bytes | None) -> GeoJSON | None:
     if wkb is None:
         return None
-    return shapely.geometry.mapping(shapely.from_wkb(wkb))
+    return GeoJSON(shapely.geometry.mapping(shapely.from_wkb(wkb)))
 
 
 @strawberry.type(description="A point in WGS84.")
@@ -141,7 +141,9 @@ class Grid(Node):
 
     @strawberry.field(description=f"Outline (GeoJSON, WGS84). {SYNTHETIC_NOTE}")
     async def boundary(self, info: Info) -> GeoJSON:
-        return wkb_to_geojson(await info.context.loaders.grid_boundary.load(self.row.code))
+        geometry = wkb_to_geojson(await info.context.loaders.grid_boundary.load(self.row.code))
+        assert geometry is not None, "grid without its outline"
+        return geometry
 
     @strawberry.field(description="True: grid outlines are synthetic.")
     def boundary_synthetic(self) -> bool:

@@ -30,7 +30,7 @@ def _geoms(areas: list[Area]) -> np.ndarray:
 
 
 def _assert_tiles(parts: np.ndarray, whole_area: float) -> None:
-    """Parts tile a region of `whole_area`: no overlap (sum == union) and no gap (union == whole)."""
+    """Parts tile a region of `whole_area`: no overlap (sum == union), no gap (union == whole)."""
     union_area = shapely.union_all(parts).area
     assert shapely.area(parts).sum() == pytest.approx(union_area, rel=RELATIVE)
     assert union_area == pytest.approx(whole_area, rel=RELATIVE)

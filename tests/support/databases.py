@@ -42,8 +42,7 @@ async def private_database(backend: str, workdir: Path) -> AsyncIterator[str]:
     if backend == "sqlite":
         path = workdir / f"{name}.sqlite3"
         yield f"sqlite+aiosqlite:///{path}"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        _remove_sqlite_files(path)
         return
     admin = postgres_admin_url()
     connection = await asyncpg.connect(_asyncpg_dsn(admin))
@@ -59,3 +58,8 @@ async def private_database(backend: str, workdir: Path) -> AsyncIterator[str]:
             await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await connection.close()
+
+
+def _remove_sqlite_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
