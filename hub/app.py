@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import redis.asyncio as redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -49,6 +50,29 @@ class Hub:
     async def stop(self) -> None:
         await self.engine.dispose()
 
+    async def database_status(self) -> str:
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:  # any failure to reach the database means not ready
+            log.warning("readiness: database unreachable: %s", error)
+            return "down"
+        return "ok"
+
+    async def redis_status(self) -> str:
+        """ "ok", "down", or "none" when the hub runs with its in-process bus."""
+        if not self.settings.redis_url:
+            return "none"
+        client = redis.from_url(self.settings.redis_url, socket_timeout=2)
+        try:
+            await client.ping()
+        except redis.RedisError as error:
+            log.warning("readiness: redis unreachable: %s", error)
+            return "down"
+        finally:
+            await client.aclose()
+        return "ok"
+
 
 def create_app(settings: Settings | None = None) -> Starlette:
     hub = Hub.create(settings or get_settings())
@@ -68,17 +92,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> JSONResponse:
-        """Ready when the database answers and the geography is loaded."""
-        try:
-            async with hub.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except Exception as error:  # any failure to reach the database means not ready
-            log.warning("readiness: database unreachable: %s", error)
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
-        status = "ok" if hub.geo.loaded else "unavailable"
+        """Ready when the database answers, the geography is loaded and Redis (if any) answers."""
+        report = {
+            "database": await hub.database_status(),
+            "geography": hub.geo.loaded,
+            "redis": await hub.redis_status(),
+        }
+        ready = report["database"] == "ok" and report["geography"] and report["redis"] != "down"
         return JSONResponse(
-            {"status": status, "database": "ok", "geography": hub.geo.loaded},
-            200 if hub.geo.loaded else 503,
+            {"status": "ok" if ready else "unavailable", **report}, 200 if ready else 503
         )
 
     @contextlib.asynccontextmanager

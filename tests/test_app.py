@@ -9,9 +9,13 @@ import jwt
 import pytest
 
 from hub.actors import Role
+from hub.app import create_app
 from hub.auth.tokens import mint
+from hub.config import Settings
 from tests.conftest import GraphQLClient, HubServer
 from tests.support.audit import graphql_http_audit_failures
+from tests.support.databases import closed_port, redis_test_url
+from tests.support.server import serve_in_thread
 
 ME = "{ me { sub role jurisdiction { code name } department { code name } } }"
 
@@ -27,7 +31,23 @@ async def test_health_and_readiness(gql: GraphQLClient) -> None:
     assert health.json() == {"status": "ok"}
     ready = await gql.http.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ok", "database": "ok", "geography": True}
+    assert ready.json() == {"status": "ok", "database": "ok", "geography": True, "redis": "none"}
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "status", "redis"),
+    [(redis_test_url(), 200, "ok"), (f"redis://127.0.0.1:{closed_port()}/0", 503, "down")],
+    ids=["redis-up", "redis-unreachable"],
+)
+def test_readiness_reports_redis_when_configured(
+    settings: Settings, redis_url: str, status: int, redis: str
+) -> None:
+    app = create_app(settings.model_copy(update={"redis_url": redis_url}))
+    with serve_in_thread(app) as url:
+        ready = httpx.get(f"{url}/readyz")
+    assert ready.status_code == status
+    assert ready.json()["redis"] == redis
+    assert ready.json()["database"] == "ok"
 
 
 async def test_graphiql_in_a_browser(gql: GraphQLClient) -> None:

@@ -204,6 +204,12 @@ def _sorted_by_code(codes: Sequence[str], geometries: Geometries) -> tuple[GeomA
         raise ValueError("need exactly one geometry per code")
     if len(set(code_array.tolist())) != len(code_array):
         raise ValueError("codes must be unique")
+    # An empty outline has NaN bounds, which the bucket index cannot place.
+    if (
+        len(geometry_array)
+        and (shapely.is_missing(geometry_array) | shapely.is_empty(geometry_array)).any()
+    ):
+        raise ValueError("every code needs a non-empty geometry")
     order = np.argsort(code_array.astype(str), kind="stable")
     return code_array[order], geometry_array[order]
 

@@ -121,3 +121,5 @@ def test_constructor_checks_its_input(city: City) -> None:
     grid = city.grids[0]
     with pytest.raises(ValueError, match="unique"):
         Locator([grid.code, grid.code], [grid.geometry, grid.geometry])
+    with pytest.raises(ValueError, match="non-empty"):
+        Locator([grid.code, "110101001001999"], [grid.geometry, shapely.Polygon()])

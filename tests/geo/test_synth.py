@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import shapely
 
+from hub.geo import synth
 from hub.geo.reference import (
     community_kind,
     load_communities,
@@ -73,6 +74,11 @@ def test_parents_and_kinds(city: City) -> None:
     assert all(c.parent_code in street_codes for c in city.communities)
     assert all(g.parent_code in community_codes for g in city.grids)
     assert {s.kind for s in city.streets} == {"STREET", "AREA", "TOWN", "TOWNSHIP", "SPECIAL_ZONE"}
+    assert {d.level for d in city.districts} == {"DISTRICT"}
+    assert {s.level for s in city.streets} == {"SUBDISTRICT"}
+    assert {c.level for c in city.communities} == {"COMMUNITY"}
+    assert {g.level for g in city.grids} == {"GRID"}
+    assert all(d.kind is None for d in city.districts)
 
 
 def test_districts_keep_their_outlines(city: City) -> None:
@@ -109,6 +115,15 @@ def test_grid_codes(city: City) -> None:
     per_community = Counter(g.parent_code for g in city.grids)
     assert max(per_community.values()) <= 999
     assert set(per_community) == {c.code for c in city.communities}
+
+
+def test_oversized_community_is_coarsened(city: City) -> None:
+    # At 150 m the largest community (~156 km²) would need about 7,000 grids.
+    big = max(city.communities, key=lambda c: c.geometry.area)
+    grids = synth._grids(big, "大社区", "某街道", metres=150.0)
+    assert 100 < len(grids) <= 999
+    assert [g.code for g in grids] == [f"{big.code}{i:03d}" for i in range(1, len(grids) + 1)]
+    _assert_tiles(_geoms(grids), big.geometry.area)
 
 
 def test_grid_names(city: City) -> None:

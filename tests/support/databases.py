@@ -8,6 +8,7 @@ own databases there and drops them afterwards). ``.ci/run`` sets both.
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def configured_backends() -> list[str]:
@@ -25,6 +27,17 @@ def configured_backends() -> list[str]:
     if unknown:
         raise RuntimeError(f"unknown HUB_TEST_BACKENDS: {sorted(unknown)}")
     return [name for name in names if name]
+
+
+def redis_test_url() -> str:
+    return os.environ.get("HUB_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def postgres_admin_url() -> str:

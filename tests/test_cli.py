@@ -1,0 +1,147 @@
+"""The real ``hub`` command, run as a process."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+from sqlalchemy import inspect, text
+
+from tests.conftest import TEST_SECRET
+from tests.support.databases import private_database
+
+HUB = [sys.executable, "-m", "hub.cli"]
+
+
+def run_hub(
+    *args: str, url: str | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HUB_JWT_SECRET": TEST_SECRET}
+    if url:
+        env["HUB_DATABASE_URL"] = url
+    return subprocess.run(
+        [*HUB, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
+    )
+
+
+def test_token_mints_a_jwt_with_the_given_claims() -> None:
+    result = run_hub(
+        "token",
+        "--role",
+        "DEPARTMENT",
+        "--jurisdiction",
+        "110102",
+        "--department",
+        "110102.URBAN_MANAGEMENT",
+    )
+    assert result.returncode == 0, result.stderr
+    claims = jwt.decode(
+        result.stdout.strip(),
+        TEST_SECRET,
+        algorithms=["HS256"],
+        audience="beijing-hub",
+        issuer="beijing-hub",
+    )
+    assert claims["role"] == "DEPARTMENT"
+    assert claims["jurisdiction"] == "110102"
+    assert claims["department"] == "110102.URBAN_MANAGEMENT"
+    assert claims["exp"] > claims["iat"]
+
+
+def test_token_refuses_an_unknown_role() -> None:
+    result = run_hub("token", "--role", "MAYOR")
+    assert result.returncode != 0
+    assert "MAYOR" in result.stderr
+
+
+async def _tables(url: str) -> set[str]:
+    from hub.db import create_engine
+
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+    finally:
+        await engine.dispose()
+
+
+async def test_db_upgrade_and_downgrade(backend: str, workdir: Path) -> None:
+    async with private_database(backend, workdir) as url:
+        up = run_hub("db", "upgrade", url=url)
+        assert up.returncode == 0, up.stderr
+        assert {"jurisdiction", "grid", "case", "whistle", "summons"} <= await _tables(url)
+        down = run_hub("db", "downgrade", "base", url=url)
+        assert down.returncode == 0, down.stderr
+        assert await _tables(url) <= {"alembic_version"}
+
+
+async def _count(url: str, sql: str) -> int:
+    from hub.db import create_engine
+
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return int((await connection.execute(text(sql))).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def test_demo_builds_once_and_is_idempotent(backend: str, workdir: Path) -> None:
+    async with private_database(backend, workdir) as url:
+        first = run_hub("demo", "--no-serve", url=url)
+        assert first.returncode == 0, first.stderr
+        assert "built" in first.stdout
+        assert "already" not in first.stdout
+        assert "Bearer" in first.stdout
+        assert "locate(point:" in first.stdout
+        counts = [
+            await _count(url, f"SELECT count(*) FROM {t}")
+            for t in ("jurisdiction", "grid", "department", "category")
+        ]
+        second = run_hub("demo", "--no-serve", url=url)
+        assert second.returncode == 0, second.stderr
+        assert "already built" in second.stdout
+        assert counts == [
+            await _count(url, f"SELECT count(*) FROM {t}")
+            for t in ("jurisdiction", "grid", "department", "category")
+        ]
+        assert counts[0] == 1 + 16 + 349 + 7535
+        assert counts[2] == 17 * 18 + 349
+
+
+@pytest.fixture
+def served(loaded_database: str) -> Iterator[str]:
+    """`hub serve` as its own process on a free port; the URL once uvicorn says it listens."""
+    process = subprocess.Popen(
+        [*HUB, "serve", "--port", "0"],
+        env={**os.environ, "HUB_DATABASE_URL": loaded_database, "HUB_JWT_SECRET": TEST_SECRET},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    try:
+        for line in process.stderr:
+            if match := re.search(r"running on (http://\S+)", line, re.IGNORECASE):
+                yield match.group(1)
+                break
+        else:
+            pytest.fail("hub serve exited before listening")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stderr.close()
+
+
+def test_serve_answers_graphql(served: str) -> None:
+    response = httpx.post(
+        f"{served}/graphql", json={"query": '{ jurisdiction(code: "110105") { name } }'}
+    )
+    assert response.json() == {"data": {"jurisdiction": {"name": "朝阳区"}}}
+    assert httpx.get(f"{served}/readyz").status_code == 200
