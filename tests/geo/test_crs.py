@@ -64,7 +64,7 @@ def test_scalars_in_scalars_out_arrays_in_arrays_out() -> None:
     lng, lat = crs.wgs84_to_gcj02(116.4, 39.9)
     assert type(lng) is float
     assert type(lat) is float
-    lngs, lats = crs.wgs84_to_gcj02(np.array([[116.4, 116.5]]), [[39.9, 40.0]])
+    lngs, lats = crs.wgs84_to_gcj02(np.array([[116.4, 116.5]]), np.array([[39.9, 40.0]]))
     assert lngs.shape == (1, 2)
     assert lats.shape == (1, 2)
     assert lngs[0, 0] == pytest.approx(lng, abs=1e-12)
