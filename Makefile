@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy hub schema adapters
+	$(BIN)/mypy hub schema adapters bench
 
 # Backends: HUB_TEST_BACKENDS=sqlite,postgresql with HUB_TEST_POSTGRES_URL (see .ci/run).
 test: $(STAMP) $(NODE_STAMP) lint typecheck

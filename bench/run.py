@@ -1,0 +1,27 @@
+"""Run every benchmark behind BENCHMARKS.md (`make bench`).
+
+PostgreSQL figures use the admin URL in HUB_BENCH_POSTGRES_URL (default: the local server).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+POSTGRES = os.environ.get(
+    "HUB_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+def main() -> None:
+    for title, command in (
+        ("Locating points", [sys.executable, "-m", "bench.bench_locate"]),
+        ("Building the demo", [sys.executable, "-m", "bench.bench_demo", "--postgres", POSTGRES]),
+    ):
+        print(f"\n## {title}\n", flush=True)
+        subprocess.run(command, check=True)
+
+
+if __name__ == "__main__":
+    main()
