@@ -30,6 +30,14 @@ class Settings(BaseSettings):
         min_length=32,
         description="HS256 secret for the embedded default (at least 32 bytes)",
     )
+    pii_key: str | None = Field(
+        default=None,
+        description="Fernet key for reporter contacts; derived from the JWT secret if unset",
+    )
+    case_deadlines: str | None = Field(
+        default=None,
+        description="JSON overrides of respond/resolve minutes per priority or category",
+    )
     jwt_issuer: str = "beijing-hub"
     jwt_audience: str = "beijing-hub"
     token_ttl_minutes: int = Field(default=12 * 60, ge=1)

@@ -6,6 +6,7 @@ from hub.categories.models import Category, Responsibility
 from hub.db import Base
 from hub.departments.models import Department
 from hub.geo.models import Grid, Jurisdiction
+from hub.numbers import NumberSequence
 from hub.whistles.models import Summons, Whistle, WhistleCase, WhistleEvent
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Department",
     "Grid",
     "Jurisdiction",
+    "NumberSequence",
     "Responsibility",
     "Summons",
     "Whistle",

@@ -62,11 +62,12 @@ async def fetch_pages(
     parents: Sequence[P],
     order: SQLColumnExpression[Any],
     page: PageRequest,
+    descending: bool = False,
 ) -> dict[P, Page[Any]]:
     """Page ``query`` (which selects ``entity``) per value of ``partition`` among ``parents``.
 
     ``partition`` None pages the whole query as one parent (``parents`` then holds one key).
-    Totals ignore ``after``; rows come ordered by ``order`` ascending.
+    Totals ignore ``after``; rows come ordered by ``order`` (ascending unless ``descending``).
     """
     part = partition if partition is not None else literal(0)
     counted = query.add_columns(
@@ -77,18 +78,20 @@ async def fetch_pages(
     if partition is not None:
         counted = counted.where(partition.in_(list(parents)))
     inner = counted.subquery()
+    key_order = inner.c._key.desc() if descending else inner.c._key
     ranked_query = select(
         inner,
-        func.row_number().over(partition_by=inner.c._part, order_by=inner.c._key).label("_rn"),
+        func.row_number().over(partition_by=inner.c._part, order_by=key_order).label("_rn"),
     )
     if page.after is not None:
-        ranked_query = ranked_query.where(inner.c._key > page.after)
+        past = inner.c._key < page.after if descending else inner.c._key > page.after
+        ranked_query = ranked_query.where(past)
     ranked = ranked_query.subquery()
     row_entity = aliased(entity, ranked)
     outer = (
         select(row_entity, ranked.c._part, ranked.c._key, ranked.c._total)
         .where(ranked.c._rn <= page.first + 1)
-        .order_by(ranked.c._part, ranked.c._key)
+        .order_by(ranked.c._part, ranked.c._key.desc() if descending else ranked.c._key)
     )
     pages: dict[Any, Page[Any]] = defaultdict(Page)
     for row, part_value, key, total in (await session.execute(outer)).all():

@@ -11,9 +11,11 @@ from strawberry.extensions import MaskErrors
 from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import PublicError
+from schema.mutation import Mutation
 from schema.query import Query
 from schema.relay import Node
 from schema.scalars import SCALARS
+from schema.types.cases import Case
 from schema.types.departments import Category, Department
 from schema.types.geo import Grid, Jurisdiction
 
@@ -38,7 +40,8 @@ class HubSchema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     return HubSchema(
         query=Query,
-        types=[Node, Jurisdiction, Grid, Department, Category],
+        mutation=Mutation,
+        types=[Node, Jurisdiction, Grid, Department, Category, Case],
         extensions=[lambda: MaskErrors(should_mask_error=lambda error: not _visible(error))],
         config=StrawberryConfig(scalar_map=SCALARS),
     )

@@ -12,6 +12,8 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
+from hub.cases import queries as cases
+from hub.cases.models import Case, CaseDispatch, CaseEvent, CaseExternalRef
 from hub.categories import service as categories
 from hub.categories.models import Category
 from hub.departments import service as departments
@@ -47,6 +49,16 @@ class Loaders:
         )
         self.grids_page: DataLoader[PageKey, Page[Grid]] = self._paged(geo.page_grids_under)
         self.all_categories: DataLoader[int, list[Category]] = DataLoader(self._categories)
+        self.case_by_number: DataLoader[str, Case | None] = self._by_key(cases.by_numbers, None)
+        self.case_by_id: DataLoader[int, Case | None] = self._by_key(cases.by_ids, None)
+        self.case_dispatches: DataLoader[int, list[CaseDispatch]] = self._by_key(
+            cases.dispatches, []
+        )
+        self.case_events: DataLoader[int, list[CaseEvent]] = self._by_key(cases.events, [])
+        self.case_crossed: DataLoader[int, list[str]] = self._by_key(cases.crossed, [])
+        self.case_refs: DataLoader[int, list[CaseExternalRef]] = self._by_key(
+            cases.external_refs, []
+        )
 
     def _by_key(
         self, fetch: Callable[..., Awaitable[Mapping[K, V]]], missing: M, arg: str = "codes"

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 import strawberry
 
+from hub.auth.policy import may_read_cases, may_see_case
 from hub.departments import service as departments
 from hub.errors import DomainError
 from hub.geo import service as geo
@@ -22,6 +23,7 @@ from schema.relay import (
 )
 from schema.scalars import GeoJSON
 from schema.types.actor import Actor
+from schema.types.cases import Case, CaseFilterInput, cases_connection
 from schema.types.departments import Category, Department
 from schema.types.enums import JurisdictionLevel
 from schema.types.geo import AreaLocation, GeoPoint, GeoPointInput, Grid, Jurisdiction, Location
@@ -49,11 +51,30 @@ async def _load_category(info: Info, key: str) -> Node | None:
     return next((Category(row=row) for row in rows if row.code == key), None)
 
 
+async def _load_case(info: Info, key: str) -> Node | None:
+    return await visible_case(info, key)
+
+
+async def visible_case(info: Info, number: str) -> Case | None:
+    """A case by number if the actor may see it; null otherwise (existence is not revealed)."""
+    if not may_read_cases(info.context.actor):
+        return None
+    row = await info.context.loaders.case_by_number.load(number)
+    if row is None:
+        return None
+    crossed = await info.context.loaders.case_crossed.load(row.id)
+    dispatched = [
+        d.department_code for d in await info.context.loaders.case_dispatches.load(row.id)
+    ]
+    return Case(row=row) if may_see_case(info.context.actor, row, crossed, dispatched) else None
+
+
 NODE_LOADERS: dict[str, Callable[[Info, str], Awaitable[Node | None]]] = {
     "Jurisdiction": _load_jurisdiction,
     "Grid": _load_grid,
     "Department": _load_department,
     "Category": _load_category,
+    "Case": _load_case,
 }
 
 
@@ -170,6 +191,20 @@ class Query:
     async def categories(self, info: Info) -> list[Category]:
         rows = await info.context.loaders.all_categories.load(0)
         return [Category(row=row) for row in rows if row.parent_code is None]
+
+    @strawberry.field(name="case", description="A case by number, if you may see it.")
+    async def case_(self, info: Info, number: str) -> Case | None:
+        return await visible_case(info, number)
+
+    @strawberry.field(description="Cases you may see, newest first.")
+    async def cases(
+        self,
+        info: Info,
+        filter: CaseFilterInput | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Connection[Case]:
+        return await cases_connection(info, filter or CaseFilterInput(), first, after)
 
     @strawberry.field(description="A category by code.")
     async def category(self, info: Info, code: str) -> Category | None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from hub.actors import Role
 from hub.app import create_app
@@ -113,3 +113,31 @@ async def gql(hub_server: HubServer) -> AsyncIterator[GraphQLClient]:
 
 def expired(settings: Settings) -> str:
     return mint(settings, role=Role.OBSERVER, ttl=dt.timedelta(seconds=-60))
+
+
+MUTABLE_TABLES = (
+    "whistle_event",
+    "summons",
+    "whistle_case",
+    "whistle",
+    "case_event",
+    "case_dispatch",
+    "case_external_ref",
+    "case_jurisdiction",
+    "case",
+    "audit_log",
+    "number_sequence",
+)
+
+
+@pytest.fixture
+async def clean(settings: Settings) -> AsyncIterator[None]:
+    """Leave the database as the test found it: remove what the test wrote."""
+    yield
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.begin() as connection:
+            for table in MUTABLE_TABLES:
+                await connection.execute(text(f'DELETE FROM "{table}"'))
+    finally:
+        await engine.dispose()

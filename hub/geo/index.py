@@ -25,6 +25,7 @@ MAX_FOOTPRINT_VERTICES = 10_000
 class GeoIndex:
     def __init__(self) -> None:
         self._locator: Locator | None = None
+        self._addresses: AddressIndex | None = None
 
     @property
     def loaded(self) -> bool:
@@ -35,8 +36,15 @@ class GeoIndex:
             grids = (await session.execute(select(Grid.code, Grid.boundary))).all()
             streets = (
                 await session.execute(
-                    select(Jurisdiction.code, Jurisdiction.boundary).where(
+                    select(Jurisdiction.code, Jurisdiction.boundary, Jurisdiction.name).where(
                         Jurisdiction.level == JurisdictionLevel.SUBDISTRICT
+                    )
+                )
+            ).all()
+            districts = (
+                await session.execute(
+                    select(Jurisdiction.code, Jurisdiction.name).where(
+                        Jurisdiction.level == JurisdictionLevel.DISTRICT
                     )
                 )
             ).all()
@@ -46,8 +54,11 @@ class GeoIndex:
         self._locator = Locator(
             [code for code, _ in grids],
             list(shapely.from_wkb([wkb for _, wkb in grids])),
-            [code for code, _ in streets],
-            list(shapely.from_wkb([wkb for _, wkb in streets])),
+            [code for code, _, _ in streets],
+            list(shapely.from_wkb([wkb for _, wkb, _ in streets])),
+        )
+        self._addresses = AddressIndex(
+            [(code, name) for code, _, name in streets], [(code, name) for code, name in districts]
         )
 
     @property
@@ -67,6 +78,12 @@ class GeoIndex:
                 f"the point lat {lat}, lng {lng} ({crs}) lies outside Beijing", field="point"
             )
         return float(wlng), float(wlat), code
+
+    def street_named_in(self, address: str, *, district_name: str | None = None) -> str:
+        """The street office an address names (for cases that arrive without a point)."""
+        if self._addresses is None:
+            raise GeographyNotLoadedError("the geography is not loaded: run `hub demo` first")
+        return self._addresses.match(address, district_name=district_name)
 
     def subdistricts_touching(self, footprint: Any) -> list[str]:
         """Every street office a GeoJSON polygon (WGS84) overlaps; none is an error."""
@@ -93,3 +110,49 @@ def parse_polygon(footprint: Any) -> Any:
         reason = shapely.is_valid_reason(geometry)
         raise InvalidGeometryError(f"invalid polygon: {reason}", field="footprint")
     return geometry
+
+
+class AddressNotLocatedError(OutsideCityError):
+    code = "ADDRESS_NOT_LOCATED"
+
+
+def _short(name: str) -> str:
+    """``广安门外街道`` → ``广安门外`` (addresses often drop the suffix)."""
+    for suffix in ("街道办事处", "地区办事处", "街道", "地区", "镇", "乡"):
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return name
+
+
+class AddressIndex:
+    """Street offices named in free text; the fallback when a case arrives without a point."""
+
+    def __init__(self, streets: list[tuple[str, str]], districts: list[tuple[str, str]]) -> None:
+        self._streets = [(code, name, _short(name)) for code, name in streets]
+        self._districts = {code: name for code, name in districts}
+
+    def match(self, address: str, *, district_name: str | None = None) -> str:
+        """The one street office ``address`` names; ambiguity or silence is an error."""
+        text = address.replace(" ", "")
+        hits = [
+            (len(short), code)
+            for code, name, short in self._streets
+            if name in text or short in text
+        ]
+        district_hint = district_name or next(
+            (name for name in self._districts.values() if name in text), None
+        )
+        if district_hint:
+            hits = [hit for hit in hits if self._districts.get(hit[1][:6]) == district_hint] or hits
+        if not hits:
+            raise AddressNotLocatedError(
+                f"no street office of Beijing is named in the address {address!r}", field="address"
+            )
+        hits.sort(reverse=True)
+        best = [code for length, code in hits if length == hits[0][0]]
+        if len(set(best)) > 1:
+            raise AddressNotLocatedError(
+                f"the address {address!r} names several street offices ({', '.join(sorted(best))})",
+                field="address",
+            )
+        return best[0]

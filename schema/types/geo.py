@@ -17,9 +17,12 @@ from schema.scalars import GeoJSON
 from schema.types.enums import CRS, JurisdictionLevel
 
 if TYPE_CHECKING:
+    from schema.types.cases import Case, CaseFilterInput
     from schema.types.departments import Department
 
 DepartmentRef = Annotated["Department", strawberry.lazy("schema.types.departments")]
+CaseRef = Annotated["Case", strawberry.lazy("schema.types.cases")]
+CaseFilterRef = Annotated["CaseFilterInput", strawberry.lazy("schema.types.cases")]
 
 SYNTHETIC_NOTE = (
     "Street office, community and grid outlines are synthetic (generated inside the real "
@@ -107,6 +110,23 @@ class Jurisdiction(Node):
             (self.row.code, page_request(first, after))
         )
         return connection_from_page(page, lambda row: Department(row=row))
+
+    @strawberry.field(
+        description="Cases within it (descendants included) you may see, newest first."
+    )
+    async def cases(
+        self,
+        info: Info,
+        filter: CaseFilterRef | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Connection[CaseRef]:
+        import dataclasses
+
+        from schema.types.cases import CaseFilterInput, cases_connection
+
+        scoped = dataclasses.replace(filter or CaseFilterInput(), jurisdiction_code=self.row.code)
+        return await cases_connection(info, scoped, first, after)
 
     @strawberry.field(description="Unit grids within this jurisdiction, ordered by code.")
     async def grids(

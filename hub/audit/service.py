@@ -1,0 +1,37 @@
+"""Writing the audit log: append-only, one entry per mutation attempt."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.actors import Actor
+from hub.audit.models import AuditEntry
+
+
+def record(
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    operation: str,
+    target: str | None,
+    outcome: str,
+    at: dt.datetime,
+    correlation_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        at=at,
+        actor_sub=actor.sub,
+        actor_role=actor.role.value if actor.role else None,
+        actor=actor.as_record(),
+        operation=operation,
+        target=target,
+        outcome=outcome,
+        correlation_id=correlation_id,
+        detail=detail,
+    )
+    session.add(entry)
+    return entry

@@ -1,0 +1,28 @@
+"""A case's timeline: every change is an event written in the change's own transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.actors import Actor
+from hub.cases.models import Case, CaseEvent
+
+
+def add_event(
+    session: AsyncSession,
+    case: Case,
+    type_: str,
+    actor: Actor,
+    *,
+    at: dt.datetime,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    event = CaseEvent(
+        case_id=case.id, type=type_, at=at, actor=actor.as_record(), note=note, data=data
+    )
+    session.add(event)
+    return event

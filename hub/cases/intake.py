@@ -1,0 +1,200 @@
+"""Intake (reportCase): validate, locate, number and record a new case in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.actors import Actor
+from hub.auth.policy import require_report_scope
+from hub.cases.deadlines import DeadlinePolicy
+from hub.cases.events import add_event
+from hub.cases.models import (
+    Case,
+    CaseExternalRef,
+    CaseJurisdiction,
+    CaseSource,
+    CaseStatus,
+    Priority,
+)
+from hub.categories.models import Category
+from hub.config import Settings
+from hub.errors import DomainError
+from hub.geo.index import GeoIndex, parse_polygon
+from hub.geo.models import Jurisdiction
+from hub.numbers import next_number
+from hub.pii import protect
+
+MAX_DESCRIPTION = 20_000
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+class InvalidInputError(DomainError):
+    code = "INVALID_INPUT"
+
+
+class UnknownCategoryError(DomainError):
+    code = "UNKNOWN_CATEGORY"
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    description: str
+    category_code: str
+    source: CaseSource
+    priority: Priority = Priority.ROUTINE
+    point: tuple[float, float, str] | None = None  # (lng, lat, crs)
+    address: str | None = None
+    footprint: dict[str, Any] | None = None
+    reported_at: dt.datetime | None = None
+    reporter_contact: str | None = None
+    external_ref: tuple[str, str] | None = None
+    source_version: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    lng: float | None
+    lat: float | None
+    grid_code: str | None
+    subdistrict_code: str
+    crossed: list[str]
+
+
+def place(geo: GeoIndex, intake: Intake) -> Placement:
+    """Where a case is: from its point, else its footprint, else the street its address names."""
+    crossed: list[str] = []
+    if intake.footprint is not None:
+        crossed = geo.subdistricts_touching(intake.footprint)
+    if intake.point is not None:
+        lng, lat, crs = intake.point
+        wlng, wlat, grid = geo.locate(lng=lng, lat=lat, crs=crs)
+    elif intake.footprint is not None:
+        inner = parse_polygon(intake.footprint).representative_point()
+        wlng, wlat, grid = geo.locate(lng=inner.x, lat=inner.y)
+    elif intake.address:
+        street = geo.street_named_in(intake.address)
+        return Placement(None, None, None, street, [street])
+    else:
+        raise InvalidInputError(
+            "a case needs a location, a footprint or an address", field="location"
+        )
+    return Placement(wlng, wlat, grid, grid[:9], sorted({*crossed, grid[:9]}))
+
+
+def _check(intake: Intake, now: dt.datetime) -> None:
+    if not intake.description.strip():
+        raise InvalidInputError("the description is empty", field="description")
+    if len(intake.description) > MAX_DESCRIPTION:
+        raise InvalidInputError(
+            f"the description exceeds {MAX_DESCRIPTION} characters", field="description"
+        )
+    if intake.reported_at is not None and intake.reported_at > now + CLOCK_SKEW:
+        raise InvalidInputError("reportedAt lies in the future", field="reportedAt")
+    if intake.address is not None and len(intake.address) > 500:
+        raise InvalidInputError("the address exceeds 500 characters", field="address")
+    if intake.reporter_contact is not None and len(intake.reporter_contact) > 200:
+        raise InvalidInputError("the contact exceeds 200 characters", field="reporterContact")
+
+
+async def existing_by_ref(session: AsyncSession, system: str, external_id: str) -> Case | None:
+    return await session.scalar(
+        select(Case)
+        .join(CaseExternalRef, CaseExternalRef.case_id == Case.id)
+        .where(CaseExternalRef.system == system, CaseExternalRef.external_id == external_id)
+    )
+
+
+async def report(
+    *,
+    session: AsyncSession,
+    geo: GeoIndex,
+    settings: Settings,
+    intake: Intake,
+    actor: Actor,
+    now: dt.datetime,
+) -> tuple[Case, bool]:
+    """Record a case; returns (case, created). A known external reference returns its case."""
+    _check(intake, now)
+    if intake.external_ref is not None:
+        found = await existing_by_ref(session, *intake.external_ref)
+        if found is not None:
+            return found, False
+    category = await session.get(Category, intake.category_code)
+    if category is None:
+        raise UnknownCategoryError(f"no category {intake.category_code!r}", field="categoryCode")
+    placement = place(geo, intake)
+    require_report_scope(actor, placement.subdistrict_code, placement.grid_code)
+    case = await _new_case(session, settings, intake, placement, category, now)
+    session.add_all(
+        CaseJurisdiction(case_id=case.id, subdistrict_code=code) for code in placement.crossed
+    )
+    if intake.external_ref is not None:
+        system, external_id = intake.external_ref
+        session.add(
+            CaseExternalRef(
+                case_id=case.id,
+                system=system,
+                external_id=external_id,
+                source_version=intake.source_version,
+            )
+        )
+    add_event(
+        session,
+        case,
+        "REPORTED",
+        actor,
+        at=case.reported_at,
+        data={"source": case.source.value, "subdistrict": case.subdistrict_code},
+    )
+    return case, True
+
+
+async def _new_case(
+    session: AsyncSession,
+    settings: Settings,
+    intake: Intake,
+    placement: Placement,
+    category: Category,
+    now: dt.datetime,
+) -> Case:
+    reported_at = (intake.reported_at or now).astimezone(dt.UTC)
+    district = placement.subdistrict_code[:6]
+    deadline = DeadlinePolicy(settings.case_deadlines).for_case(
+        category_code=category.code, priority=intake.priority
+    )
+    street = await session.get(Jurisdiction, placement.subdistrict_code)
+    where = intake.address or (street.name if street else placement.subdistrict_code)
+    case = Case(
+        number=await next_number(
+            session=session, prefix="C", district_code=district, at=reported_at
+        ),
+        title=f"{category.name}：{where}"[:200],
+        description=intake.description.strip(),
+        category_code=category.code,
+        source=intake.source,
+        status=CaseStatus.RECEIVED,
+        priority=intake.priority,
+        lat=placement.lat,
+        lng=placement.lng,
+        address=intake.address,
+        footprint=intake.footprint,
+        grid_code=placement.grid_code,
+        community_code=placement.grid_code[:12] if placement.grid_code else None,
+        subdistrict_code=placement.subdistrict_code,
+        district_code=district,
+        crosses_boundary=len(placement.crossed) > 1,
+        reported_at=reported_at,
+        respond_by=reported_at + deadline.respond,
+        resolve_by=reported_at + deadline.resolve,
+        reporter_contact=protect(settings, intake.reporter_contact),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    await session.flush()
+    return case

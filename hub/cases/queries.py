@@ -1,0 +1,166 @@
+"""Reads over cases: filtered pages within what the actor may see, and batched relations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.actors import Actor
+from hub.auth.policy import case_visibility
+from hub.cases.models import (
+    Case,
+    CaseDispatch,
+    CaseEvent,
+    CaseExternalRef,
+    CaseJurisdiction,
+    CaseSource,
+    CaseStatus,
+)
+from hub.categories.models import Category
+from hub.geo.models import descendant_prefix
+from hub.pagination import Page, PageRequest, fetch_pages
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    jurisdiction_code: str | None = None
+    grid_code: str | None = None
+    status: CaseStatus | None = None
+    category_code: str | None = None
+    source: CaseSource | None = None
+    department_code: str | None = None
+    reported_from: dt.datetime | None = None
+    reported_to: dt.datetime | None = None
+    text: str | None = None
+    overdue: bool | None = None
+
+
+def filtered(case_filter: CaseFilter, actor: Actor) -> Select[Case]:
+    """Cases matching the filter, restricted to those the actor may see."""
+    query = select(Case).where(case_visibility(actor))
+    f = case_filter
+    if f.jurisdiction_code:
+        prefix = descendant_prefix(f.jurisdiction_code)
+        query = query.where(
+            or_(
+                Case.subdistrict_code.startswith(prefix),
+                exists().where(
+                    CaseJurisdiction.case_id == Case.id,
+                    CaseJurisdiction.subdistrict_code.startswith(prefix),
+                ),
+            )
+        )
+    if f.grid_code:
+        query = query.where(Case.grid_code == f.grid_code)
+    if f.status:
+        query = query.where(Case.status == f.status)
+    if f.category_code:
+        # A group code selects its leaves too.
+        children = select(Category.code).where(Category.parent_code == f.category_code)
+        query = query.where(
+            or_(Case.category_code == f.category_code, Case.category_code.in_(children))
+        )
+    if f.source:
+        query = query.where(Case.source == f.source)
+    if f.department_code:
+        query = query.where(
+            exists().where(
+                CaseDispatch.case_id == Case.id, CaseDispatch.department_code == f.department_code
+            )
+        )
+    if f.reported_from:
+        query = query.where(Case.reported_at >= f.reported_from)
+    if f.reported_to:
+        query = query.where(Case.reported_at < f.reported_to)
+    if f.text:
+        query = query.where(
+            or_(
+                Case.description.contains(f.text),
+                Case.title.contains(f.text),
+                Case.address.contains(f.text),
+            )
+        )
+    if f.overdue is not None:
+        late = or_(Case.respond_overdue, Case.resolve_overdue)
+        query = query.where(late if f.overdue else ~late)
+    return query
+
+
+async def page_cases(
+    *, session: AsyncSession, case_filter: CaseFilter, actor: Actor, page: PageRequest
+) -> Page[Case]:
+    """Newest first (by intake order)."""
+    pages = await fetch_pages(
+        session,
+        filtered(case_filter, actor),
+        entity=Case,
+        partition=None,
+        parents=[0],
+        order=Case.id,
+        page=page,
+        descending=True,
+    )
+    return pages[0]
+
+
+async def by_numbers(*, session: AsyncSession, codes: Sequence[str]) -> dict[str, Case]:
+    rows = await session.scalars(select(Case).where(Case.number.in_(codes)))
+    return {row.number: row for row in rows}
+
+
+async def by_ids(*, session: AsyncSession, codes: Sequence[int]) -> dict[int, Case]:
+    rows = await session.scalars(select(Case).where(Case.id.in_(codes)))
+    return {row.id: row for row in rows}
+
+
+async def dispatches(
+    *, session: AsyncSession, codes: Sequence[int]
+) -> dict[int, list[CaseDispatch]]:
+    rows = await session.scalars(
+        select(CaseDispatch).where(CaseDispatch.case_id.in_(codes)).order_by(CaseDispatch.id)
+    )
+    found: dict[int, list[CaseDispatch]] = defaultdict(list)
+    for row in rows:
+        found[row.case_id].append(row)
+    return found
+
+
+async def events(*, session: AsyncSession, codes: Sequence[int]) -> dict[int, list[CaseEvent]]:
+    rows = await session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id.in_(codes)).order_by(CaseEvent.id)
+    )
+    found: dict[int, list[CaseEvent]] = defaultdict(list)
+    for row in rows:
+        found[row.case_id].append(row)
+    return found
+
+
+async def crossed(*, session: AsyncSession, codes: Sequence[int]) -> dict[int, list[str]]:
+    rows = await session.execute(
+        select(CaseJurisdiction.case_id, CaseJurisdiction.subdistrict_code)
+        .where(CaseJurisdiction.case_id.in_(codes))
+        .order_by(CaseJurisdiction.subdistrict_code)
+    )
+    found: dict[int, list[str]] = defaultdict(list)
+    for case_id, code in rows:
+        found[case_id].append(code)
+    return found
+
+
+async def external_refs(
+    *, session: AsyncSession, codes: Sequence[int]
+) -> dict[int, list[CaseExternalRef]]:
+    rows = await session.scalars(
+        select(CaseExternalRef)
+        .where(CaseExternalRef.case_id.in_(codes))
+        .order_by(CaseExternalRef.id)
+    )
+    found: dict[int, list[CaseExternalRef]] = defaultdict(list)
+    for row in rows:
+        found[row.case_id].append(row)
+    return found

@@ -1,0 +1,244 @@
+"""The case lifecycle after intake: dispatch, respond, resolve, return call, close, overdue.
+
+Every function takes the caller's session and never commits: one GraphQL mutation or one
+adapter batch owns the transaction. Each change goes through ``rules.next_status`` and adds
+an event to the case's timeline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.actors import SYSTEM, Actor, Role
+from hub.auth.policy import (
+    CaseAction,
+    PermissionDeniedError,
+    may_see_case,
+    require_case_action,
+    within_scope,
+)
+from hub.cases.events import add_event
+from hub.cases.models import Case, CaseDispatch, CaseEvent, CaseJurisdiction, DispatchStatus
+from hub.cases.rules import CaseTransition, IllegalTransitionError, next_status
+from hub.departments.models import Department
+from hub.errors import DomainError, NotFoundError
+
+
+class UnknownDepartmentError(DomainError):
+    code = "UNKNOWN_DEPARTMENT"
+
+
+async def get_for_actor(
+    *, session: AsyncSession, number: str, actor: Actor, for_update: bool = False
+) -> Case:
+    """The case, if the actor may see it; otherwise NOT_FOUND (existence is not revealed)."""
+    query = select(Case).where(Case.number == number)
+    if for_update:
+        query = query.with_for_update()
+    case = await session.scalar(query)
+    if case is None or not may_see_case(
+        actor, case, await crossed_of(session, case), await dispatched_to(session, case)
+    ):
+        raise NotFoundError(f"no case {number!r}", field="caseNumber")
+    return case
+
+
+async def crossed_of(session: AsyncSession, case: Case) -> list[str]:
+    rows = await session.scalars(
+        select(CaseJurisdiction.subdistrict_code).where(CaseJurisdiction.case_id == case.id)
+    )
+    return list(rows)
+
+
+async def dispatched_to(session: AsyncSession, case: Case) -> list[str]:
+    rows = await session.scalars(
+        select(CaseDispatch.department_code).where(CaseDispatch.case_id == case.id)
+    )
+    return list(rows)
+
+
+def _require_case_scope(actor: Actor, case: Case, action: CaseAction) -> None:
+    """Street offices and district platforms act only on cases of their own area."""
+    require_case_action(actor, action)
+    if actor.role in (Role.STREET_OFFICE, Role.DISTRICT_PLATFORM) and not within_scope(
+        actor, case.subdistrict_code
+    ):
+        raise PermissionDeniedError(f"case {case.number} is not in your jurisdiction")
+
+
+def _move(case: Case, transition: CaseTransition, now: dt.datetime) -> None:
+    case.status = next_status(case.status, transition)
+    case.updated_at = now
+
+
+async def dispatch(
+    *,
+    session: AsyncSession,
+    case: Case,
+    department_codes: Sequence[str],
+    note: str | None,
+    actor: Actor,
+    now: dt.datetime,
+) -> list[CaseDispatch]:
+    """Send the case to one or several departments at once (双派单: dual dispatch)."""
+    _require_case_scope(actor, case, CaseAction.DISPATCH)
+    codes = list(dict.fromkeys(department_codes))
+    if not codes:
+        raise UnknownDepartmentError("name at least one department", field="departmentCodes")
+    known = set(await session.scalars(select(Department.code).where(Department.code.in_(codes))))
+    if missing := [code for code in codes if code not in known]:
+        raise UnknownDepartmentError(f"no department {', '.join(missing)}", field="departmentCodes")
+    already = set(await dispatched_to(session, case))
+    fresh = [code for code in codes if code not in already]
+    if not fresh:
+        raise IllegalTransitionError(f"case {case.number} is already with {', '.join(codes)}")
+    _move(case, CaseTransition.DISPATCH, now)
+    dispatches = [
+        CaseDispatch(
+            case_id=case.id,
+            department_code=code,
+            status=DispatchStatus.DISPATCHED,
+            note=note,
+            dispatched_at=now,
+        )
+        for code in fresh
+    ]
+    session.add_all(dispatches)
+    add_event(session, case, "DISPATCHED", actor, at=now, note=note, data={"departments": fresh})
+    return dispatches
+
+
+async def _own_dispatch(session: AsyncSession, case: Case, actor: Actor) -> CaseDispatch | None:
+    """A department acts through its own dispatch only; others act for the whole case."""
+    if actor.role is not Role.DEPARTMENT:
+        return None
+    found = await session.scalar(
+        select(CaseDispatch).where(
+            CaseDispatch.case_id == case.id, CaseDispatch.department_code == actor.department_code
+        )
+    )
+    if found is None:
+        raise PermissionDeniedError(f"case {case.number} was not dispatched to your department")
+    return found
+
+
+async def respond(
+    *, session: AsyncSession, case: Case, note: str | None, actor: Actor, now: dt.datetime
+) -> None:
+    """The department's first reply to the caller (响应)."""
+    _require_case_scope(actor, case, CaseAction.RESPOND)
+    own = await _own_dispatch(session, case, actor)
+    _move(case, CaseTransition.RESPOND, now)
+    if case.responded_at is None:
+        case.responded_at = now
+    if own is not None and own.responded_at is None:
+        own.status, own.responded_at = DispatchStatus.RESPONDED, now
+    add_event(session, case, "RESPONDED", actor, at=now, note=note)
+
+
+async def resolve(
+    *, session: AsyncSession, case: Case, note: str | None, actor: Actor, now: dt.datetime
+) -> None:
+    _require_case_scope(actor, case, CaseAction.RESOLVE)
+    own = await _own_dispatch(session, case, actor)
+    _move(case, CaseTransition.RESOLVE, now)
+    case.responded_at = case.responded_at or now
+    case.resolved_at = now
+    if own is not None:
+        own.responded_at = own.responded_at or now
+        own.status, own.resolved_at = DispatchStatus.RESOLVED, now
+    add_event(session, case, "RESOLVED", actor, at=now, note=note)
+
+
+async def record_feedback(
+    *,
+    session: AsyncSession,
+    case: Case,
+    resolved: bool,
+    satisfied: bool | None,
+    comment: str | None,
+    actor: Actor,
+    now: dt.datetime,
+) -> None:
+    """The hotline's return call (回访); "not solved" reopens the case with its departments."""
+    require_case_action(actor, CaseAction.FEEDBACK)
+    if case.status.value != "RESOLVED":
+        raise IllegalTransitionError(
+            f"a return call needs a resolved case; case {case.number} is {case.status}"
+        )
+    case.feedback_resolved, case.feedback_satisfied = resolved, satisfied
+    case.feedback_comment, case.feedback_at = comment, now
+    add_event(
+        session,
+        case,
+        "FEEDBACK_RECORDED",
+        actor,
+        at=now,
+        note=comment,
+        data={"resolved": resolved, "satisfied": satisfied},
+    )
+    if not resolved:
+        _move(case, CaseTransition.REOPEN, now)
+        case.reopen_count += 1
+        case.resolved_at = None
+        await session.execute(
+            update(CaseDispatch)
+            .where(CaseDispatch.case_id == case.id)
+            .values(status=DispatchStatus.DISPATCHED, resolved_at=None)
+        )
+        add_event(session, case, "REOPENED", actor, at=now, note="the caller says it is not solved")
+
+
+async def close(
+    *, session: AsyncSession, case: Case, note: str | None, actor: Actor, now: dt.datetime
+) -> None:
+    _require_case_scope(actor, case, CaseAction.CLOSE)
+    _move(case, CaseTransition.CLOSE, now)
+    case.closed_at = now
+    add_event(session, case, "CLOSED", actor, at=now, note=note)
+
+
+async def sweep_overdue(*, session: AsyncSession, now: dt.datetime) -> int:
+    """Flag cases past their deadlines, exactly once each, whichever process sweeps.
+
+    The flag is set by a conditional UPDATE … RETURNING: concurrent sweepers serialise on the
+    rows, and only the transaction that flipped a flag writes its event.
+    """
+    flagged = 0
+    for flag, deadline, done, event in (
+        (Case.respond_overdue, Case.respond_by, Case.responded_at, "RESPOND_OVERDUE"),
+        (Case.resolve_overdue, Case.resolve_by, Case.resolved_at, "RESOLVE_OVERDUE"),
+    ):
+        ids = list(
+            await session.scalars(
+                update(Case)
+                .where(flag.is_(False), deadline < now, done.is_(None), Case.closed_at.is_(None))
+                .values({flag: True})
+                .returning(Case.id)
+            )
+        )
+        session.add_all(
+            CaseEvent(case_id=case_id, type=event, at=now, actor=SYSTEM.as_record())
+            for case_id in ids
+        )
+        flagged += len(ids)
+    return flagged
+
+
+class CaseStep(Protocol):
+    """respond, resolve and close share this shape."""
+
+    async def __call__(
+        self,
+        *,
+        session: AsyncSession,
+        case: Case,
+        note: str | None,
+        actor: Actor,
+        now: dt.datetime,
+    ) -> None: ...

@@ -1,0 +1,49 @@
+"""Reporter contacts (PII): encrypted at rest, shown masked except to roles that need them."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from hub.config import Settings
+
+
+def _fernet(settings: Settings) -> Fernet:
+    if settings.pii_key:
+        return Fernet(settings.pii_key.encode())
+    # The embedded default derives its key from the JWT secret; production sets HUB_PII_KEY.
+    digest = hashlib.sha256(b"hub-pii:" + settings.jwt_secret.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def protect(settings: Settings, contact: str | None) -> bytes | None:
+    if contact is None or not contact.strip():
+        return None
+    return _fernet(settings).encrypt(contact.strip().encode())
+
+
+def reveal(settings: Settings, stored: bytes | None) -> str | None:
+    if stored is None:
+        return None
+    try:
+        return _fernet(settings).decrypt(stored).decode()
+    except InvalidToken:
+        return None
+
+
+_PHONE = re.compile(r"^\+?\d{7,15}$")
+
+
+def mask(contact: str | None) -> str | None:
+    """``13812341234`` → ``138****1234``; anything else keeps its first and last characters."""
+    if contact is None:
+        return None
+    compact = contact.replace(" ", "").replace("-", "")
+    if _PHONE.match(compact):
+        return f"{compact[:3]}{'*' * max(len(compact) - 7, 4)}{compact[-4:]}"
+    if len(contact) <= 2:
+        return "*" * len(contact)
+    return f"{contact[0]}{'*' * (len(contact) - 2)}{contact[-1]}"

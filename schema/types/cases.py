@@ -1,0 +1,306 @@
+"""Cases (诉求): their place, deadlines, dispatches, return call and timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+
+from hub.actors import Actor as ActorRecord
+from hub.auth.policy import may_see_contact
+from hub.cases.models import Case as CaseRow
+from hub.cases.models import CaseDispatch as DispatchRow
+from hub.cases.models import CaseEvent as EventRow
+from hub.cases.models import CaseSource, CaseStatus, DispatchStatus, Priority
+from hub.cases.queries import CaseFilter, page_cases
+from hub.cases.routing import suggest_departments
+from hub.geo.models import level_of_code
+from hub.pii import mask, reveal
+from schema.context import Info
+from schema.errors import PublicError
+from schema.pages import page_request
+from schema.relay import Connection, Node, connection_from_page
+from schema.scalars import GeoJSON
+from schema.types.actor import Actor
+from schema.types.common import ExternalRef
+from schema.types.departments import Category, Department
+from schema.types.geo import GeoPoint, Grid, Jurisdiction, wrap_jurisdiction
+
+for _domain_enum in (CaseSource, CaseStatus, Priority, DispatchStatus):
+    strawberry.enum(_domain_enum)
+
+
+@strawberry.type(description="The return call's answer (回访).")
+class Feedback:
+    resolved: bool
+    satisfied: bool | None
+    comment: str | None
+    at: dt.datetime
+
+
+@strawberry.type(description="The case sent to one department.")
+class Dispatch:
+    row: strawberry.Private[DispatchRow]
+
+    @strawberry.field
+    async def department(self, info: Info) -> Department:
+        row = await info.context.loaders.department.load(self.row.department_code)
+        assert row is not None
+        return Department(row=row)
+
+    @strawberry.field
+    def status(self) -> DispatchStatus:
+        return self.row.status
+
+    @strawberry.field
+    def note(self) -> str | None:
+        return self.row.note
+
+    @strawberry.field
+    def dispatched_at(self) -> dt.datetime:
+        return self.row.dispatched_at
+
+    @strawberry.field
+    def responded_at(self) -> dt.datetime | None:
+        return self.row.responded_at
+
+    @strawberry.field
+    def resolved_at(self) -> dt.datetime | None:
+        return self.row.resolved_at
+
+
+@strawberry.type(description="One entry of a case's timeline.")
+class CaseEvent:
+    row: strawberry.Private[EventRow]
+
+    @strawberry.field(description="A cursor: events are ordered by id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.row.id))
+
+    @strawberry.field
+    def type(self) -> str:
+        return self.row.type
+
+    @strawberry.field
+    def at(self) -> dt.datetime:
+        return self.row.at
+
+    @strawberry.field
+    def note(self) -> str | None:
+        return self.row.note
+
+    @strawberry.field
+    def actor(self) -> Actor:
+        return Actor(record=ActorRecord.from_record(self.row.actor))
+
+    @strawberry.field(name="case")
+    async def case_(self, info: Info) -> Case:
+        row = await info.context.loaders.case_by_id.load(self.row.case_id)
+        assert row is not None
+        return Case(row=row)
+
+
+@strawberry.type(description="A citizen's problem, from intake to return call (接诉即办).")
+class Case(Node):
+    row: strawberry.Private[CaseRow]
+
+    def node_key(self) -> str:
+        return self.row.number
+
+    @strawberry.field(description="Human-readable: C-<district>-<yyyymmdd>-<serial>.")
+    def number(self) -> str:
+        return self.row.number
+
+    @strawberry.field
+    def title(self) -> str:
+        return self.row.title
+
+    @strawberry.field
+    def description(self) -> str:
+        return self.row.description
+
+    @strawberry.field
+    async def category(self, info: Info) -> Category:
+        rows = await info.context.loaders.all_categories.load(0)
+        return next(Category(row=row) for row in rows if row.code == self.row.category_code)
+
+    @strawberry.field
+    def source(self) -> CaseSource:
+        return self.row.source
+
+    @strawberry.field
+    def status(self) -> CaseStatus:
+        return self.row.status
+
+    @strawberry.field
+    def priority(self) -> Priority:
+        return self.row.priority
+
+    @strawberry.field(description="WGS84; null when the case was placed by its address only.")
+    def location(self) -> GeoPoint | None:
+        if self.row.lat is None or self.row.lng is None:
+            return None
+        return GeoPoint(lat=self.row.lat, lng=self.row.lng)
+
+    @strawberry.field
+    def address(self) -> str | None:
+        return self.row.address
+
+    @strawberry.field
+    def footprint(self) -> GeoJSON | None:
+        return GeoJSON(self.row.footprint) if self.row.footprint else None
+
+    @strawberry.field
+    async def grid(self, info: Info) -> Grid | None:
+        if self.row.grid_code is None:
+            return None
+        row = await info.context.loaders.grid.load(self.row.grid_code)
+        return Grid(row=row) if row else None
+
+    @strawberry.field
+    async def community(self, info: Info) -> Jurisdiction | None:
+        code = self.row.community_code
+        return (
+            wrap_jurisdiction(await info.context.loaders.jurisdiction.load(code)) if code else None
+        )
+
+    @strawberry.field
+    async def subdistrict(self, info: Info) -> Jurisdiction:
+        row = await info.context.loaders.jurisdiction.load(self.row.subdistrict_code)
+        assert row is not None
+        return Jurisdiction(row=row)
+
+    @strawberry.field
+    async def district(self, info: Info) -> Jurisdiction:
+        row = await info.context.loaders.jurisdiction.load(self.row.district_code)
+        assert row is not None
+        return Jurisdiction(row=row)
+
+    @strawberry.field(description="True when the case touches more than one street office.")
+    def crosses_boundary(self) -> bool:
+        return self.row.crosses_boundary
+
+    @strawberry.field(description="Every street office the footprint (or the point) touches.")
+    async def jurisdictions_crossed(self, info: Info) -> list[Jurisdiction]:
+        codes = await info.context.loaders.case_crossed.load(self.row.id)
+        rows = await info.context.loaders.jurisdiction.load_many(codes)
+        return [Jurisdiction(row=row) for row in rows if row is not None]
+
+    @strawberry.field
+    def reported_at(self) -> dt.datetime:
+        return self.row.reported_at
+
+    @strawberry.field
+    def respond_by(self) -> dt.datetime | None:
+        return self.row.respond_by
+
+    @strawberry.field
+    def resolve_by(self) -> dt.datetime | None:
+        return self.row.resolve_by
+
+    @strawberry.field
+    def responded_at(self) -> dt.datetime | None:
+        return self.row.responded_at
+
+    @strawberry.field
+    def resolved_at(self) -> dt.datetime | None:
+        return self.row.resolved_at
+
+    @strawberry.field
+    def closed_at(self) -> dt.datetime | None:
+        return self.row.closed_at
+
+    @strawberry.field(description="Not responded by respondBy (flagged by the sweeper).")
+    def respond_overdue(self) -> bool:
+        return self.row.respond_overdue
+
+    @strawberry.field(description="Not resolved by resolveBy (flagged by the sweeper).")
+    def resolve_overdue(self) -> bool:
+        return self.row.resolve_overdue
+
+    @strawberry.field(description="How often a return call reopened it.")
+    def reopen_count(self) -> int:
+        return self.row.reopen_count
+
+    @strawberry.field
+    async def dispatches(self, info: Info) -> list[Dispatch]:
+        return [
+            Dispatch(row=row)
+            for row in await info.context.loaders.case_dispatches.load(self.row.id)
+        ]
+
+    @strawberry.field
+    def feedback(self) -> Feedback | None:
+        row = self.row
+        if row.feedback_at is None or row.feedback_resolved is None:
+            return None
+        return Feedback(
+            resolved=row.feedback_resolved,
+            satisfied=row.feedback_satisfied,
+            comment=row.feedback_comment,
+            at=row.feedback_at,
+        )
+
+    @strawberry.field(description="The timeline, oldest first: the case's audit trail.")
+    async def events(self, info: Info) -> list[CaseEvent]:
+        return [
+            CaseEvent(row=row) for row in await info.context.loaders.case_events.load(self.row.id)
+        ]
+
+    @strawberry.field
+    async def external_refs(self, info: Info) -> list[ExternalRef]:
+        rows = await info.context.loaders.case_refs.load(self.row.id)
+        return [ExternalRef(system=row.system, id=row.external_id) for row in rows]
+
+    @strawberry.field(description="The caller's contact; masked unless your role calls back.")
+    def reporter_contact(self, info: Info) -> str | None:
+        contact = reveal(info.context.settings, self.row.reporter_contact)
+        return contact if may_see_contact(info.context.actor) else mask(contact)
+
+    @strawberry.field(
+        description="Departments that answer for this category here, most local first."
+    )
+    async def suggested_departments(self, info: Info) -> list[Department]:
+        async with info.context.sessionmaker() as session:
+            rows = await suggest_departments(session=session, case=self.row)
+        return [Department(row=row) for row in rows]
+
+
+@strawberry.input(description="Which cases; every condition must hold.")
+class CaseFilterInput:
+    jurisdiction_code: str | None = strawberry.field(
+        default=None, description="Any level; descendants and footprints crossing in included."
+    )
+    grid_code: str | None = None
+    status: CaseStatus | None = None
+    category_code: str | None = strawberry.field(
+        default=None, description="A leaf, or a group (its leaves included)."
+    )
+    source: CaseSource | None = None
+    department_code: str | None = strawberry.field(
+        default=None, description="Dispatched to this department."
+    )
+    reported_from: dt.datetime | None = None
+    reported_to: dt.datetime | None = strawberry.field(default=None, description="Exclusive.")
+    text: str | None = strawberry.field(
+        default=None, description="Appears in the description, title or address."
+    )
+    overdue: bool | None = None
+
+
+async def cases_connection(
+    info: Info, case_filter: CaseFilterInput, first: int, after: str | None
+) -> Connection[Case]:
+    request = page_request(first, after)
+    if case_filter.jurisdiction_code and level_of_code(case_filter.jurisdiction_code) is None:
+        raise PublicError(
+            "UNKNOWN_JURISDICTION", f"no jurisdiction {case_filter.jurisdiction_code!r}"
+        )
+    query_filter = CaseFilter(
+        **{field: getattr(case_filter, field) for field in CaseFilter.__dataclass_fields__}
+    )
+    async with info.context.sessionmaker() as session:
+        page = await page_cases(
+            session=session, case_filter=query_filter, actor=info.context.actor, page=request
+        )
+    return connection_from_page(page, lambda row: Case(row=row))

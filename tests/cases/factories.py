@@ -1,0 +1,72 @@
+"""Building cases through the API, as a client would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.actors import Role
+from tests.conftest import GraphQLClient, HubServer
+
+CASE_FIELDS = """
+  number title status priority source reportedAt respondBy resolveBy respondedAt resolvedAt
+  closedAt crossesBoundary reporterContact respondOverdue resolveOverdue reopenCount
+  category { code } location { lat lng } address
+  grid { code } community { code } subdistrict { code name } district { code }
+  jurisdictionsCrossed { code }
+  dispatches { department { code } status dispatchedAt respondedAt resolvedAt }
+  feedback { resolved satisfied comment }
+  events { id type note actor { sub role } }
+  externalRefs { system id }
+"""
+
+REPORT = f"""
+mutation($input: ReportCaseInput!) {{
+  reportCase(input: $input) {{ case {{ {CASE_FIELDS} }} errors {{ code message field }} }}
+}}"""
+
+
+def step(mutation: str, input_type: str) -> str:
+    return f"""
+mutation($input: {input_type}!) {{
+  {mutation}(input: $input) {{ case {{ {CASE_FIELDS} }} errors {{ code message field }} }}
+}}"""
+
+
+DISPATCH = step("dispatchCase", "DispatchCaseInput")
+RESPOND = step("respondToCase", "CaseStepInput")
+RESOLVE = step("resolveCase", "CaseStepInput")
+CLOSE = step("closeCase", "CaseStepInput")
+FEEDBACK = step("recordFeedback", "RecordFeedbackInput")
+
+
+class Actors:
+    """Tokens for the people in the stories."""
+
+    def __init__(self, server: HubServer) -> None:
+        self.city = server.token(Role.CITY_PLATFORM, jurisdiction="110000", sub="city-desk")
+        self.hotline = server.token(Role.HOTLINE, jurisdiction="110000", sub="12345-agent")
+        self.observer = server.token(Role.OBSERVER, jurisdiction="110000", sub="reporter")
+
+    @staticmethod
+    def street(server: HubServer, code: str) -> str:
+        return server.token(Role.STREET_OFFICE, jurisdiction=code, sub=f"street-{code}")
+
+    @staticmethod
+    def department(server: HubServer, code: str) -> str:
+        return server.token(
+            Role.DEPARTMENT, jurisdiction=code.split(".")[0], department=code, sub=f"dept-{code}"
+        )
+
+
+async def mutate(gql: GraphQLClient, query: str, token: str, **input: Any) -> dict[str, Any]:
+    """Run a mutation; return its payload (``case`` and ``errors``)."""
+    data = await gql.execute(query, {"input": input}, token=token)
+    payload: dict[str, Any] = next(iter(data.values()))
+    return payload
+
+
+async def ok(gql: GraphQLClient, query: str, token: str, **input: Any) -> dict[str, Any]:
+    payload = await mutate(gql, query, token, **input)
+    assert payload["errors"] == [], payload["errors"]
+    case: dict[str, Any] = payload["case"]
+    return case
