@@ -11,17 +11,26 @@ import redis.asyncio as redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.types import Scope
 
-from hub.auth.tokens import InvalidTokenError, actor_from_authorization
+from hub.auth.tokens import (
+    Authentication,
+    InvalidTokenError,
+    SigningKeysUnavailableError,
+    authenticate_async,
+)
 from hub.config import Settings, get_settings
 from hub.db import create_engine, create_sessionmaker
 from hub.geo.index import GeoIndex
 from hub.http.graphql_http import GraphQLHTTPEndpoint, RequestRejected
-from schema import schema
+from hub.http.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddleware, RedisRateLimiter
+from schema import build_schema
 from schema.context import Context
+from schema.limits import QueryLimits
 
 log = logging.getLogger("hub")
 
@@ -77,9 +86,26 @@ class Hub:
 def create_app(settings: Settings | None = None) -> Starlette:
     hub = Hub.create(settings or get_settings())
 
+    async def authentication(request: Request) -> Authentication:
+        """Verify the bearer token once per request: the rate limiter and the context share it."""
+        outcome = getattr(request.state, "authentication", None)
+        if outcome is None:
+            try:
+                outcome = await authenticate_async(
+                    hub.settings, request.headers.get("authorization")
+                )
+            except InvalidTokenError as error:
+                outcome = error
+            request.state.authentication = outcome
+        if isinstance(outcome, InvalidTokenError):
+            raise outcome
+        return outcome
+
     async def build_context(request: Request) -> Context:
         try:
-            actor = actor_from_authorization(hub.settings, request.headers.get("authorization"))
+            actor = (await authentication(request)).actor
+        except SigningKeysUnavailableError as error:
+            raise RequestRejected(503, str(error), {"Retry-After": "30"}) from error
         except InvalidTokenError as error:
             raise RequestRejected(
                 401, f"invalid token: {error}", {"WWW-Authenticate": 'Bearer error="invalid_token"'}
@@ -87,6 +113,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return Context(
             actor=actor, settings=hub.settings, sessionmaker=hub.sessionmaker, geo=hub.geo
         )
+
+    async def rate_limit_bucket(scope: Scope) -> tuple[str, int]:
+        """A verified token's own bucket; otherwise (no token, a bad one) the client address's."""
+        try:
+            token_id = (await authentication(Request(scope))).token_id
+        except InvalidTokenError:
+            token_id = None
+        if token_id is not None:
+            return f"token:{token_id}", hub.settings.rate_limit_per_minute
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        return f"ip:{address}", hub.settings.rate_limit_anonymous_per_minute
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -109,13 +147,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            await limiter.aclose()
             await hub.stop()
 
+    settings = hub.settings
     graphql = GraphQLHTTPEndpoint(
-        schema,
+        build_schema(settings),
         build_context,
-        graphiql=hub.settings.graphiql,
-        max_body_bytes=hub.settings.max_body_bytes,
+        graphiql=settings.graphiql,
+        max_body_bytes=settings.max_body_bytes,
+        allow_batching=settings.batching,
+        max_batch_size=settings.max_batch_size,
+        timeout_seconds=settings.request_timeout_seconds,
+        parse_options=QueryLimits.from_settings(settings).parse_options(),
+    )
+    limiter: RateLimiter = (
+        RedisRateLimiter(settings.redis_url, settings.rate_limit_prefix)
+        if settings.redis_url
+        else MemoryRateLimiter()
     )
     app = Starlette(
         routes=[
@@ -123,7 +172,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],
+        middleware=[Middleware(RateLimitMiddleware, limiter=limiter, identify=rate_limit_bucket)],
         lifespan=lifespan,
     )
     app.state.hub = hub
+    app.state.rate_limiter = limiter
     return app

@@ -5,7 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_PATH = Path("var") / "hub.sqlite3"
@@ -38,6 +40,12 @@ class Settings(BaseSettings):
         default=None,
         description="JSON overrides of respond/resolve minutes per priority or category",
     )
+    ranking_weights: str | None = Field(
+        default=None, description='JSON weights, e.g. {"response": 0.1, "resolution": 0.45, …}'
+    )
+    sweep_interval_seconds: float = Field(
+        default=60.0, ge=0, description="How often each process sweeps for overdue work; 0 = never"
+    )
     jwt_issuer: str = "beijing-hub"
     jwt_audience: str = "beijing-hub"
     token_ttl_minutes: int = Field(default=12 * 60, ge=1)
@@ -47,6 +55,51 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=20, ge=1, le=100)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     graphiql: bool = True
+
+    # Production tokens (README "Identity"): RS256, verified with a PEM key or the IdP's JWKS.
+    jwt_public_key: str | None = Field(
+        default=None, description="PEM RSA public key: accept only RS256 tokens it verifies"
+    )
+    jwks_url: str | None = Field(
+        default=None, description="JWKS URL of the identity provider: accept only RS256 tokens"
+    )
+    jwt_private_key: str | None = Field(
+        default=None, description="PEM RSA private key for `hub token` to mint RS256 tokens"
+    )
+
+    # Limits no query can break (README "Limits").
+    max_query_length: int = Field(default=15_000, ge=100, description="characters of `query`")
+    max_tokens: int = Field(default=1000, ge=10, description="lexical tokens of `query`")
+    max_query_depth: int = Field(default=10, ge=1, le=100)
+    max_aliases: int = Field(default=30, ge=0)
+    max_directives: int = Field(default=50, ge=0)
+    max_cost: int = Field(default=5000, ge=1, description="estimated fields resolved")
+    list_cost_estimate: int = Field(default=20, ge=1, description="assumed length of a list")
+    introspection: bool = True
+    field_suggestions: bool = True
+    request_timeout_seconds: float = Field(default=10.0, gt=0)
+    batching: bool = False
+    max_batch_size: int = Field(default=10, ge=1, le=100)
+    rate_limit_per_minute: int = Field(default=600, ge=0, description="per token; 0 = off")
+    rate_limit_anonymous_per_minute: int = Field(
+        default=120, ge=0, description="per client address without a token; 0 = off"
+    )
+    rate_limit_prefix: str = Field(default="hub:ratelimit:", description="Redis key prefix")
+
+    @model_validator(mode="after")
+    def _one_token_verifier(self) -> Settings:
+        if self.jwt_public_key and self.jwks_url:
+            raise ValueError("set HUB_JWT_PUBLIC_KEY or HUB_JWKS_URL, not both")
+        if self.jwt_public_key and not isinstance(
+            serialization.load_pem_public_key(self.jwt_public_key.encode()), rsa.RSAPublicKey
+        ):
+            raise ValueError("HUB_JWT_PUBLIC_KEY must be an RSA public key (PEM)")
+        if self.jwt_private_key and not isinstance(
+            serialization.load_pem_private_key(self.jwt_private_key.encode(), password=None),
+            rsa.RSAPrivateKey,
+        ):
+            raise ValueError("HUB_JWT_PRIVATE_KEY must be an unencrypted RSA private key (PEM)")
+        return self
 
 
 @lru_cache(maxsize=1)

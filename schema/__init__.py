@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 import strawberry
@@ -10,7 +11,9 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.schema.config import StrawberryConfig
 
+from hub.config import Settings, get_settings
 from schema.errors import PublicError
+from schema.limits import QueryLimits
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.relay import Node
@@ -31,18 +34,48 @@ log = logging.getLogger("hub.graphql")
 
 class HubSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        """Log only unexpected faults; a client's syntax or validation error is not ours."""
-        for error in errors:
+        """Mask unexpected faults in place, each logged under the id its client is shown.
+
+        A client's syntax or validation error is not ours and is neither logged nor masked.
+        Strawberry calls this for every error list before the response is built (MaskErrors
+        stays as a backstop), and only here is the original exception still at hand.
+        """
+        for index, error in enumerate(errors):
             if not _visible(error):
-                log.error("unexpected error in %s", error.path, exc_info=error.original_error)
+                errors[index] = _masked(error)
 
 
-def build_schema() -> strawberry.Schema:
+def _masked(error: GraphQLError) -> GraphQLError:
+    """``Unexpected error.`` with ``extensions {code: INTERNAL, correlationId}``, logged."""
+    correlation_id = uuid.uuid4().hex
+    log.error(
+        "unexpected error %s at %s",
+        correlation_id,
+        error.path,
+        exc_info=error.original_error,
+        extra={"correlation_id": correlation_id},
+    )
+    return GraphQLError(
+        "Unexpected error.",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": "INTERNAL", "correlationId": correlation_id},
+    )
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The schema with the query limits of ``settings`` (the environment's by default)."""
+    limits = QueryLimits.from_settings(settings or get_settings())
     return HubSchema(
         query=Query,
         mutation=Mutation,
         types=[Node, Jurisdiction, Grid, Department, Category, Case],
-        extensions=[lambda: MaskErrors(should_mask_error=lambda error: not _visible(error))],
+        extensions=[
+            *limits.extensions(),
+            lambda: MaskErrors(should_mask_error=lambda error: not _visible(error)),
+        ],
         config=StrawberryConfig(scalar_map=SCALARS),
     )
 

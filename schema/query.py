@@ -13,6 +13,7 @@ from hub.geo import service as geo
 from hub.geo.models import level_of_code
 from schema.context import Info
 from schema.errors import PublicError
+from schema.metrics_query import MetricsQuery
 from schema.pages import page_request
 from schema.relay import (
     Connection,
@@ -93,7 +94,7 @@ def _raise_public(error: DomainError) -> None:
 
 
 @strawberry.type
-class Query:
+class Query(MetricsQuery):
     @strawberry.field(description="Fetches an object given its global id.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)

@@ -25,6 +25,7 @@ The context factory runs before the body is read, so it is the place to authenti
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -137,12 +138,22 @@ class GraphQLHTTPEndpoint:
         graphiql: bool = True,
         max_body_bytes: int = 1_048_576,
         allow_batching: bool = False,
+        max_batch_size: int | None = None,
+        timeout_seconds: float | None = None,
+        parse_options: Mapping[str, Any] | None = None,
     ) -> None:
+        """``timeout_seconds`` cancels an operation that runs longer (``TIMEOUT`` error);
+        ``parse_options`` go to graphql-core's ``parse`` when the endpoint itself looks at a
+        document (counting its operations), so that look stops at the schema's token limit too.
+        """
         self.schema = schema
         self.context_factory = context_factory
         self.graphiql = graphiql
         self.max_body_bytes = max_body_bytes
         self.allow_batching = allow_batching
+        self.max_batch_size = max_batch_size
+        self.timeout_seconds = timeout_seconds
+        self.parse_options = dict(parse_options or {})
         self._ide_html = get_graphql_ide_html("graphiql") if graphiql else ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -214,6 +225,10 @@ class GraphQLHTTPEndpoint:
             )
         if not payload:
             raise RequestRejected(400, "A batch must contain at least one request.")
+        if self.max_batch_size is not None and len(payload) > self.max_batch_size:
+            raise RequestRejected(
+                400, f"A batch may contain at most {self.max_batch_size} requests."
+            )
         bodies: list[JSONObject] = []
         for entry in payload:
             try:
@@ -247,19 +262,28 @@ class GraphQLHTTPEndpoint:
         self, params: GraphQLParams, context: object, allowed: frozenset[OperationType]
     ) -> _Outcome:
         """Execute with strawberry and sort the result into request error or execution result."""
-        if params.operation_name is None and _count_operations(params.query) > 1:
+        if (
+            params.operation_name is None
+            and _count_operations(params.query, self.parse_options) > 1
+        ):
             return _request_error(
                 'The document contains several operations; "operationName" must name one.'
             )
+        deadline = asyncio.timeout(self.timeout_seconds)
         try:
-            result = await self.schema.execute(
-                params.query,
-                variable_values=params.variables,
-                context_value=context,
-                operation_name=params.operation_name,
-                allowed_operation_types=allowed,
-                operation_extensions=params.extensions,
-            )
+            async with deadline:
+                result = await self.schema.execute(
+                    params.query,
+                    variable_values=params.variables,
+                    context_value=context,
+                    operation_name=params.operation_name,
+                    allowed_operation_types=allowed,
+                    operation_extensions=params.extensions,
+                )
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            return _timed_out(self.timeout_seconds or 0.0)
         except InvalidOperationTypeError as exc:
             return _disallowed_operation(exc, allowed)
         except CannotGetOperationTypeError as exc:
@@ -343,8 +367,8 @@ def _disallowed_operation(
     return _request_error("Subscriptions are not served over HTTP; use the WebSocket endpoint.")
 
 
-def _count_operations(query: str) -> int:
-    """Count the operations of a document, 0 when it does not parse.
+def _count_operations(query: str, parse_options: Mapping[str, Any]) -> int:
+    """Count the operations of a document, 0 when it does not parse (within ``parse_options``).
 
     Strawberry runs the first operation when ``operationName`` is absent, but GraphQL's
     ``GetOperation()`` makes that a request error as soon as there are several: running the
@@ -352,10 +376,23 @@ def _count_operations(query: str) -> int:
     are left to strawberry, which reports them with its error processing.
     """
     try:
-        document = parse(query, no_location=True)
+        document = parse(query, no_location=True, **parse_options)
     except GraphQLError:
         return 0
     return sum(isinstance(node, OperationDefinitionNode) for node in document.definitions)
+
+
+def _timed_out(seconds: float) -> _Outcome:
+    """The operation was cancelled at its deadline: no data, one coded error (status 200).
+
+    Not a request error -- the request was valid and execution began -- so it answers like an
+    execution whose every field failed.  A mutation cut short may or may not have committed.
+    """
+    error = GraphQLError(
+        f"The operation took longer than {seconds:g} s and was cancelled.",
+        extensions={"code": "TIMEOUT", "timeoutSeconds": seconds},
+    )
+    return _Outcome({"data": None, "errors": [error.formatted]}, request_error=False)
 
 
 def _operation_not_found_message(exc: CannotGetOperationTypeError) -> str:

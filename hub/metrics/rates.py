@@ -1,0 +1,134 @@
+"""The three rates (三率) and the monthly rankings of street offices.
+
+Definitions (as the 12345 hotline publishes them):
+- received: cases reported in the period;
+- responded: of those, answered by their respond-by deadline (响应);
+- rated: of those, reached by the return call (参评);
+- resolved: of the rated, the caller says the problem is solved (解决);
+- satisfied: of the rated, the caller is satisfied or fairly satisfied (满意);
+- responseRate = responded / received; resolutionRate = resolved / rated;
+  satisfactionRate = satisfied / rated. A rate with nothing to divide by is null.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.cases.models import Case, CaseDispatch, CaseJurisdiction
+from hub.geo.models import JurisdictionLevel, descendant_prefix
+
+# Beijing's monthly assessment weighs resolution and satisfaction far above response.
+DEFAULT_WEIGHTS = {"response": 0.1, "resolution": 0.45, "satisfaction": 0.45}
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    received: int
+    responded: int
+    resolved: int
+    rated: int
+    satisfied: int
+
+    @staticmethod
+    def _ratio(part: int, whole: int) -> float | None:
+        return part / whole if whole else None
+
+    @property
+    def response_rate(self) -> float | None:
+        return self._ratio(self.responded, self.received)
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return self._ratio(self.resolved, self.rated)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return self._ratio(self.satisfied, self.rated)
+
+    def score(self, weights: dict[str, float]) -> float:
+        """A weighted score in [0, 100]; a missing rate counts as zero."""
+        parts = (
+            (weights["response"], self.response_rate),
+            (weights["resolution"], self.resolution_rate),
+            (weights["satisfaction"], self.satisfaction_rate),
+        )
+        return round(100 * sum(w * (rate or 0.0) for w, rate in parts), 2)
+
+
+def weights_from(setting: str | None) -> dict[str, float]:
+    weights = dict(DEFAULT_WEIGHTS)
+    weights.update(json.loads(setting or "{}"))
+    return weights
+
+
+def _counts() -> list[ColumnElement[int]]:
+    def total(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    rated = Case.feedback_at.is_not(None)
+    return [
+        func.count(),
+        total(and_(Case.responded_at.is_not(None), Case.responded_at <= Case.respond_by)),
+        total(and_(rated, Case.feedback_resolved.is_(True))),
+        total(rated),
+        total(and_(rated, Case.feedback_satisfied.is_(True))),
+    ]
+
+
+def _in_jurisdiction(code: str) -> ColumnElement[bool]:
+    prefix = descendant_prefix(code)
+    return or_(
+        Case.subdistrict_code.startswith(prefix),
+        exists().where(
+            CaseJurisdiction.case_id == Case.id,
+            CaseJurisdiction.subdistrict_code.startswith(prefix),
+        ),
+    )
+
+
+async def service_rates(
+    *,
+    session: AsyncSession,
+    jurisdiction_code: str | None,
+    department_code: str | None,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> Rates:
+    """The rates for cases reported in [start, end) in a jurisdiction and/or a department."""
+    query = select(*_counts()).where(Case.reported_at >= start, Case.reported_at < end)
+    if jurisdiction_code and jurisdiction_code != "110000":
+        query = query.where(_in_jurisdiction(jurisdiction_code))
+    if department_code:
+        query = query.where(
+            exists().where(
+                CaseDispatch.case_id == Case.id, CaseDispatch.department_code == department_code
+            )
+        )
+    row = (await session.execute(query)).one()
+    return Rates(*(int(value) for value in row))
+
+
+async def rates_by_unit(
+    *,
+    session: AsyncSession,
+    level: JurisdictionLevel,
+    parent_code: str | None,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> dict[str, Rates]:
+    """The rates of every street office (or district) at once, by where cases were placed."""
+    unit = Case.subdistrict_code if level is JurisdictionLevel.SUBDISTRICT else Case.district_code
+    query = (
+        select(unit, *_counts())
+        .where(Case.reported_at >= start, Case.reported_at < end)
+        .group_by(unit)
+    )
+    if parent_code and parent_code != "110000":
+        query = query.where(unit.startswith(descendant_prefix(parent_code)))
+    rows = (await session.execute(query)).all()
+    return {code: Rates(*(int(value) for value in counts)) for code, *counts in rows}
