@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Scope
 
+from hub import sweeper
 from hub.auth.tokens import (
     Authentication,
     InvalidTokenError,
@@ -28,6 +30,7 @@ from hub.db import create_engine, create_sessionmaker
 from hub.geo.index import GeoIndex
 from hub.http.graphql_http import GraphQLHTTPEndpoint, RequestRejected
 from hub.http.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddleware, RedisRateLimiter
+from hub.sweeper import sweep_forever
 from schema import build_schema
 from schema.context import Context
 from schema.limits import QueryLimits
@@ -43,6 +46,7 @@ class Hub:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     geo: GeoIndex
+    sweeper: asyncio.Task[None] | None = None
 
     @classmethod
     def create(cls, settings: Settings) -> Hub:
@@ -53,10 +57,15 @@ class Hub:
 
     async def start(self) -> None:
         await self.geo.load(self.sessionmaker)
+        if self.settings.sweep_interval_seconds > 0:
+            self.sweeper = asyncio.create_task(
+                sweep_forever(self.sessionmaker, interval=self.settings.sweep_interval_seconds)
+            )
         if not self.geo.loaded:
             log.warning("no geography in the database: run `hub demo` to load Beijing")
 
     async def stop(self) -> None:
+        await sweeper.stop(self.sweeper)
         await self.engine.dispose()
 
     async def database_status(self) -> str:

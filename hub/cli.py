@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 from typing import Annotated
@@ -16,6 +17,7 @@ from hub.actors import Role
 from hub.auth.tokens import mint
 from hub.config import get_settings
 from hub.db import create_engine, create_sessionmaker
+from hub.sweeper import sweep_once
 
 app = typer.Typer(help="Beijing's integration hub (吹哨报到 · 接诉即办).", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
@@ -132,6 +134,29 @@ def _print_tokens() -> None:
 
 
 @app.command()
+def sweep(
+    now: Annotated[
+        str | None, typer.Option(help="Sweep as of this ISO time (default: now).")
+    ] = None,
+) -> None:
+    """Flag overdue cases and summons once (every hub process also does this periodically)."""
+    import json
+
+    moment = dt.datetime.fromisoformat(now) if now else None
+    if moment is not None and moment.tzinfo is None:
+        raise typer.BadParameter("--now needs a time zone offset")
+    typer.echo(json.dumps(asyncio.run(_sweep(moment))))
+
+
+async def _sweep(moment: dt.datetime | None) -> dict[str, int]:
+    engine = create_engine(get_settings().database_url)
+    try:
+        return await sweep_once(create_sessionmaker(engine), now=moment)
+    finally:
+        await engine.dispose()
+
+
+@app.command()
 def token(
     role: Annotated[Role, typer.Option(help="The actor's role.", case_sensitive=False)],
     jurisdiction: Annotated[str | None, typer.Option(help="Jurisdiction code.")] = None,
@@ -140,8 +165,6 @@ def token(
     ttl_minutes: Annotated[int | None, typer.Option(min=1, help="Lifetime.")] = None,
 ) -> None:
     """Print a JWT signed with the configured secret."""
-    import datetime as dt
-
     ttl = dt.timedelta(minutes=ttl_minutes) if ttl_minutes else None
     typer.echo(
         mint(

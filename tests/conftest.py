@@ -48,7 +48,13 @@ async def loaded_database(backend: str, workdir: Path) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(loaded_database: str) -> Settings:
-    return Settings(database_url=loaded_database, jwt_secret=TEST_SECRET, redis_url=None)
+    # No background sweeper: tests sweep explicitly, at a time they choose.
+    return Settings(
+        database_url=loaded_database,
+        jwt_secret=TEST_SECRET,
+        redis_url=None,
+        sweep_interval_seconds=0,
+    )
 
 
 class StatementCounter:

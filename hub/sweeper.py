@@ -1,0 +1,64 @@
+"""The overdue sweeper: every hub process runs it; each overdue item is flagged exactly once.
+
+The guarantee comes from the sweep functions themselves (conditional UPDATE … RETURNING), so
+any number of processes may sweep at the same time without coordinating.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.cases import service as cases
+from hub.db import transaction, utcnow
+
+log = logging.getLogger("hub.sweeper")
+
+Sweep = Callable[..., Awaitable[int]]
+
+
+def sweeps() -> dict[str, Sweep]:
+    """Every domain's sweep, by name."""
+    found: dict[str, Sweep] = {"cases": cases.sweep_overdue}
+    whistles = importlib.import_module("hub.whistles")
+    if hasattr(whistles, "sweep_overdue"):
+        found["whistles"] = whistles.sweep_overdue
+    return found
+
+
+async def sweep_once(
+    sessionmaker: async_sessionmaker[AsyncSession], *, now: dt.datetime | None = None
+) -> dict[str, int]:
+    """One pass of every sweep, each in its own transaction; returns what each flagged."""
+    moment = now or utcnow()
+    flagged: dict[str, int] = {}
+    for name, sweep in sweeps().items():
+        async with transaction(sessionmaker) as session:
+            flagged[name] = await sweep(session=session, now=moment)
+    return flagged
+
+
+async def sweep_forever(sessionmaker: async_sessionmaker[AsyncSession], *, interval: float) -> None:
+    """The background task of a hub process; a failed pass is logged and retried next time."""
+    while True:
+        try:
+            flagged = await sweep_once(sessionmaker)
+            if any(flagged.values()):
+                log.info("sweeper flagged overdue: %s", flagged)
+        except Exception:
+            log.exception("sweeper pass failed; retrying in %.0fs", interval)
+        await asyncio.sleep(interval)
+
+
+async def stop(task: asyncio.Task[None] | None) -> None:
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
