@@ -99,12 +99,18 @@ def demo(
     serve_after: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve once built.")
     ] = True,
+    cases_per_day: Annotated[
+        int, typer.Option(min=0, help="Synthetic hotline cases a day for the demo month.")
+    ] = 1000,
 ) -> None:
     """Build the embedded default (migrate, load Beijing) idempotently, print tokens, serve."""
     started = time.perf_counter()
-    loaded = asyncio.run(_setup())
+    loaded, demo_data = asyncio.run(_setup(cases_per_day))
     elapsed = time.perf_counter() - started
-    what = "built" if loaded else "already built; nothing to do"
+    added = sum(demo_data.values())
+    what = "built" if loaded or added else "already built; nothing to do"
+    if added:
+        console.print(f"demo data: {demo_data}")
     console.print(
         f"[green]demo database {what}[/] in {elapsed:.1f}s: {get_settings().database_url}"
     )
@@ -115,11 +121,17 @@ def demo(
         serve(host=host, port=port, workers=1)
 
 
-async def _setup() -> bool:
+async def _setup(cases_per_day: int) -> tuple[bool, dict[str, int]]:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    engine = create_engine(get_settings().database_url)
+    settings = get_settings()
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
     try:
-        return await bootstrap.setup_database(engine, create_sessionmaker(engine))
+        loaded = await bootstrap.setup_database(engine, sessionmaker)
+        demo_data = await bootstrap.load_demo_data(
+            sessionmaker, settings, cases_per_day=cases_per_day
+        )
+        return loaded, demo_data
     finally:
         await engine.dispose()
 

@@ -95,25 +95,29 @@ async def _count(url: str, sql: str) -> int:
 
 async def test_demo_builds_once_and_is_idempotent(backend: str, workdir: Path) -> None:
     async with private_database(backend, workdir) as url:
-        first = run_hub("demo", "--no-serve", url=url)
+        first = run_hub("demo", "--no-serve", "--cases-per-day", "20", url=url)
         assert first.returncode == 0, first.stderr
         assert "built" in first.stdout
         assert "already" not in first.stdout
         assert "Bearer" in first.stdout
         assert "locate(point:" in first.stdout
         counts = [
-            await _count(url, f"SELECT count(*) FROM {t}")
-            for t in ("jurisdiction", "grid", "department", "category")
+            await _count(url, f'SELECT count(*) FROM "{t}"')
+            for t in ("jurisdiction", "grid", "department", "category", "case", "case_event")
         ]
-        second = run_hub("demo", "--no-serve", url=url)
+        second = run_hub("demo", "--no-serve", "--cases-per-day", "20", url=url)
         assert second.returncode == 0, second.stderr
         assert "already built" in second.stdout
         assert counts == [
-            await _count(url, f"SELECT count(*) FROM {t}")
-            for t in ("jurisdiction", "grid", "department", "category")
+            await _count(url, f'SELECT count(*) FROM "{t}"')
+            for t in ("jurisdiction", "grid", "department", "category", "case", "case_event")
         ]
         assert counts[0] == 1 + 16 + 349 + 7535
         assert counts[2] == 17 * 18 + 349
+        stories = await _count(url, "SELECT count(*) FROM case_external_ref WHERE system = 'demo'")
+        assert stories >= 24  # the seed articles' cases
+        assert counts[4] == 20 * 30 + stories  # a synthetic month besides
+        assert counts[5] > counts[4]  # every case has its timeline
 
 
 @pytest.fixture
