@@ -1,7 +1,8 @@
 """The three rates (三率) and the monthly rankings of street offices.
 
 Definitions (as the 12345 hotline publishes them):
-- received: cases reported in the period;
+- received: cases reported in the period and placed in the unit (a case counts towards the
+  one street office it was placed in, even when its footprint crosses into others);
 - responded: of those, answered by their respond-by deadline (响应);
 - rated: of those, reached by the return call (参评);
 - resolved: of the rated, the caller says the problem is solved (解决);
@@ -16,11 +17,11 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.cases.models import Case, CaseDispatch, CaseJurisdiction
-from hub.geo.models import JurisdictionLevel, descendant_prefix
+from hub.cases.models import Case, CaseDispatch
+from hub.geo.models import JurisdictionLevel, descendant_prefix, level_of_code
 
 # Beijing's monthly assessment weighs resolution and satisfaction far above response.
 DEFAULT_WEIGHTS = {"response": 0.1, "resolution": 0.45, "satisfaction": 0.45}
@@ -80,15 +81,17 @@ def _counts() -> list[ColumnElement[int]]:
     ]
 
 
-def _in_jurisdiction(code: str) -> ColumnElement[bool]:
-    prefix = descendant_prefix(code)
-    return or_(
-        Case.subdistrict_code.startswith(prefix),
-        exists().where(
-            CaseJurisdiction.case_id == Case.id,
-            CaseJurisdiction.subdistrict_code.startswith(prefix),
-        ),
-    )
+def _placed_in(code: str) -> ColumnElement[bool]:
+    """A case counts towards the one unit it was placed in (as the monthly rankings do)."""
+    level = level_of_code(code)
+    column = {
+        JurisdictionLevel.DISTRICT: Case.district_code,
+        JurisdictionLevel.SUBDISTRICT: Case.subdistrict_code,
+        JurisdictionLevel.COMMUNITY: Case.community_code,
+    }.get(level) if level else None
+    if column is None:
+        raise ValueError(f"no jurisdiction {code!r}")
+    return column == code
 
 
 async def service_rates(
@@ -102,7 +105,7 @@ async def service_rates(
     """The rates for cases reported in [start, end) in a jurisdiction and/or a department."""
     query = select(*_counts()).where(Case.reported_at >= start, Case.reported_at < end)
     if jurisdiction_code and jurisdiction_code != "110000":
-        query = query.where(_in_jurisdiction(jurisdiction_code))
+        query = query.where(_placed_in(jurisdiction_code))
     if department_code:
         query = query.where(
             exists().where(
