@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,7 @@ from hub.actors import Actor, Role
 from hub.cases.deadlines import DeadlinePolicy
 from hub.cases.models import Case, CaseDispatch, CaseEvent, CaseJurisdiction, CaseSource, Priority
 from hub.categories.models import Responsibility
+from hub.db import Base
 from hub.geo.index import GeoIndex
 from hub.geo.models import Jurisdiction, JurisdictionLevel
 from hub.numbers import BEIJING, NumberSequence
@@ -240,7 +241,7 @@ async def _insert(
     end: dt.datetime,
 ) -> None:
     # Core inserts (executemany), not ORM bulk saves: several times faster for plain rows.
-    table = Case.__table__
+    table = _table(Case)
     created = await session.execute(
         insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
     )
@@ -281,9 +282,13 @@ async def _insert(
             for kind, at in steps
             if at is not None and at < end
         )
-    await session.execute(insert(CaseJurisdiction.__table__), crossed)
-    await session.execute(insert(CaseDispatch.__table__), dispatches)
-    await session.execute(insert(CaseEvent.__table__), events)
+    await session.execute(insert(_table(CaseJurisdiction)), crossed)
+    await session.execute(insert(_table(CaseDispatch)), dispatches)
+    await session.execute(insert(_table(CaseEvent)), events)
+
+
+def _table(model: type[Base]) -> Table:
+    return Base.metadata.tables[model.__tablename__]
 
 
 async def _advance_counters(session: AsyncSession, counters: Counter[str]) -> None:
