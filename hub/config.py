@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         default=None,
         description="JSON overrides of respond/resolve minutes per priority or category",
     )
+    whistle_report_minutes: str | None = Field(
+        default=None,
+        description='JSON report-in windows per whistle kind, e.g. {"EMERGENCY": 30} (minutes)',
+    )
     ranking_weights: str | None = Field(
         default=None, description='JSON weights, e.g. {"response": 0.1, "resolution": 0.45, …}'
     )
@@ -80,9 +84,9 @@ class Settings(BaseSettings):
     request_timeout_seconds: float = Field(default=10.0, gt=0)
     batching: bool = False
     max_batch_size: int = Field(default=10, ge=1, le=100)
-    rate_limit_per_minute: int = Field(default=600, ge=0, description="per token; 0 = off")
+    rate_limit_per_minute: int = Field(default=1200, ge=0, description="per token; 0 = off")
     rate_limit_anonymous_per_minute: int = Field(
-        default=120, ge=0, description="per client address without a token; 0 = off"
+        default=600, ge=0, description="per client address without a valid token; 0 = off"
     )
     rate_limit_prefix: str = Field(default="hub:ratelimit:", description="Redis key prefix")
 

@@ -24,9 +24,13 @@ from schema.types.geo import Grid, Jurisdiction
 
 
 def _visible(error: object) -> bool:
-    """Only deliberate refusals and GraphQL's own errors reach clients unmasked."""
+    """Only deliberate refusals (``PublicError``) and GraphQL's own errors reach clients unmasked.
+
+    GraphQL's own errors have no original error, or a GraphQLError one: graphql-core wraps
+    its variable-coercion errors that way ("Variable '$n' of required type …").
+    """
     original = getattr(error, "original_error", None)
-    return original is None or isinstance(original, PublicError)
+    return original is None or isinstance(original, (PublicError, GraphQLError))
 
 
 log = logging.getLogger("hub.graphql")

@@ -148,9 +148,10 @@ class QueryLimitsExtension(SchemaExtension):
             _hide_suggestions(getattr(self.execution_context.result, "errors", None) or [])
 
     def on_validate(self) -> Iterator[None]:
+        """graphql-core's rules, with its introspection depth rule swapped for a coded one."""
         context = self.execution_context
         context.validation_rules = (
-            *context.validation_rules,
+            *(rule for rule in context.validation_rules if rule is not MaxIntrospectionDepthRule),
             *_validation_rules(self.limits, context.variables or {}, context.operation_name),
         )
         yield
@@ -179,14 +180,23 @@ def parse_within_limits(query: str, limits: QueryLimits) -> DocumentNode | None:
     try:
         return parse(query, max_lexical_tokens=limits.max_tokens)
     except GraphQLSyntaxError:
-        tokens = count_tokens(query, stop_after=limits.max_tokens + 1)
+        # Over a limit, or an ordinary mistake?  Only this failing path lexes the query again.
+        tokens, nesting = _lex(query, stop_after=limits.max_tokens + 1)
         if tokens > limits.max_tokens:
             raise LimitExceededError(
                 "TOO_MANY_TOKENS",
                 f"The query has more than {limits.max_tokens} tokens, the most allowed."
                 " Send long values as variables.",
                 limits.max_tokens,
-                tokens,
+                None,  # counting stopped one past the limit
+            ) from None
+        if nesting > limits.max_depth + 1:  # too deep for the parser's recursion, say
+            raise LimitExceededError(
+                "QUERY_TOO_DEEP",
+                f"The query nests braces {nesting} levels deep; fields may nest at most"
+                f" {limits.max_depth} levels.",
+                limits.max_depth,
+                None,
             ) from None
         return None
 
@@ -197,16 +207,26 @@ def count_tokens(query: str, stop_after: int | None = None) -> int:
     Counting stops early at a lexical error too: such a document is a syntax error, not a
     flood, whatever its length.
     """
+    return _lex(query, stop_after)[0]
+
+
+def _lex(query: str, stop_after: int | None = None) -> tuple[int, int]:
+    """Token count and deepest ``{`` nesting of ``query``, up to ``stop_after`` tokens."""
     lexer = Lexer(Source(query))
-    count = 0
+    count = depth = deepest = 0
     try:
-        while lexer.advance().kind is not TokenKind.EOF:
+        while (kind := lexer.advance().kind) is not TokenKind.EOF:
             count += 1
+            if kind is TokenKind.BRACE_L:
+                depth += 1
+                deepest = max(deepest, depth)
+            elif kind is TokenKind.BRACE_R:
+                depth -= 1
             if stop_after is not None and count >= stop_after:
                 break
     except GraphQLSyntaxError:
         pass
-    return count
+    return count, deepest
 
 
 @dataclass(frozen=True)
