@@ -18,6 +18,10 @@ def main() -> None:
     for title, command in (
         ("Locating points", [sys.executable, "-m", "bench.bench_locate"]),
         ("Building the demo", [sys.executable, "-m", "bench.bench_demo", "--postgres", POSTGRES]),
+        (
+            "Adapters: hotline-12345 end to end",
+            [sys.executable, "-m", "bench.bench_adapters", "--postgres", POSTGRES],
+        ),
     ):
         print(f"\n## {title}\n", flush=True)
         subprocess.run(command, check=True)

@@ -15,10 +15,11 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Scope
 
 from hub import sweeper
+from hub.actors import ANONYMOUS
 from hub.auth.tokens import (
     Authentication,
     InvalidTokenError,
@@ -27,6 +28,8 @@ from hub.auth.tokens import (
 )
 from hub.config import Settings, get_settings
 from hub.db import create_engine, create_sessionmaker
+from hub.events.feed import EventFeed
+from hub.events.websocket import GraphQLWebSocket
 from hub.geo.index import GeoIndex
 from hub.http.graphql_http import GraphQLHTTPEndpoint, RequestRejected
 from hub.http.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddleware, RedisRateLimiter
@@ -34,6 +37,7 @@ from hub.sweeper import sweep_forever
 from schema import build_schema
 from schema.context import Context
 from schema.limits import QueryLimits
+from schema.subscription import LiveContext
 
 log = logging.getLogger("hub")
 
@@ -46,6 +50,7 @@ class Hub:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     geo: GeoIndex
+    events: EventFeed
     sweeper: asyncio.Task[None] | None = None
 
     @classmethod
@@ -53,10 +58,13 @@ class Hub:
         engine = create_engine(
             settings.database_url, echo=settings.db_echo, pool_size=settings.db_pool_size
         )
-        return cls(settings, engine, create_sessionmaker(engine), GeoIndex())
+        sessionmaker = create_sessionmaker(engine)
+        events = EventFeed(settings, sessionmaker, dialect=engine.dialect.name)
+        return cls(settings, engine, sessionmaker, GeoIndex(), events)
 
     async def start(self) -> None:
         await self.geo.load(self.sessionmaker)
+        await self.events.start()
         if self.settings.sweep_interval_seconds > 0:
             self.sweeper = asyncio.create_task(
                 sweep_forever(self.sessionmaker, interval=self.settings.sweep_interval_seconds)
@@ -66,6 +74,7 @@ class Hub:
 
     async def stop(self) -> None:
         await sweeper.stop(self.sweeper)
+        await self.events.stop()
         await self.engine.dispose()
 
     async def database_status(self) -> str:
@@ -123,6 +132,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             actor=actor, settings=hub.settings, sessionmaker=hub.sessionmaker, geo=hub.geo
         )
 
+    def live() -> LiveContext:
+        """A WebSocket's context: anonymous until its connection_init names a token."""
+        return LiveContext(
+            actor=ANONYMOUS,
+            settings=hub.settings,
+            sessionmaker=hub.sessionmaker,
+            geo=hub.geo,
+            feed=hub.events,
+        )
+
     async def rate_limit_bucket(scope: Scope) -> tuple[str, int]:
         """A verified token's own bucket; otherwise (no token, a bad one) the client address's."""
         try:
@@ -160,8 +179,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await hub.stop()
 
     settings = hub.settings
+    schema = build_schema(settings)
     graphql = GraphQLHTTPEndpoint(
-        build_schema(settings),
+        schema,
         build_context,
         graphiql=settings.graphiql,
         max_body_bytes=settings.max_body_bytes,
@@ -178,6 +198,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute(
+                "/graphql", GraphQLWebSocket(schema, settings=settings, new_context=live)
+            ),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],

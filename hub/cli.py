@@ -12,6 +12,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from adapters.cli import adapters_command, quarantine_command, sync_command
 from hub import bootstrap, migrate
 from hub.actors import Role
 from hub.auth.tokens import mint
@@ -188,6 +189,11 @@ def token(
             ttl=ttl,
         )
     )
+
+
+app.command("sync")(sync_command)
+app.command("adapters")(adapters_command)
+app.command("quarantine")(quarantine_command)
 
 
 if __name__ == "__main__":

@@ -90,6 +90,23 @@ class Settings(BaseSettings):
     )
     rate_limit_prefix: str = Field(default="hub:ratelimit:", description="Redis key prefix")
 
+    # Live subscriptions (README "Subscriptions"): the event tables are the outbox.
+    events_channel: str = Field(default="hub:events", description="Redis pub/sub channel")
+    events_poll_seconds: float = Field(
+        default=1.0, gt=0, description="each process reads new events this often regardless"
+    )
+    events_gap_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="longest hold behind an uncommitted lower event id"
+    )
+    ws_init_timeout_seconds: float = Field(default=5.0, gt=0, description="connection_init")
+    ws_ping_seconds: float = Field(default=15.0, gt=0, description="server ping interval")
+    ws_pong_timeout_seconds: float = Field(default=10.0, gt=0)
+    ws_max_subscriptions: int = Field(default=20, ge=1, description="per socket")
+    ws_max_sockets_per_token: int = Field(default=10, ge=1)
+    ws_max_queued_events: int = Field(
+        default=1000, ge=1, description="a subscriber further behind is told to resume"
+    )
+
     @model_validator(mode="after")
     def _one_token_verifier(self) -> Settings:
         if self.jwt_public_key and self.jwks_url:

@@ -1,5 +1,6 @@
 """Every mapped model, imported once so the metadata (and Alembic) sees the whole schema."""
 
+from adapters.models import AdapterCursor, AdapterRun, QuarantinedRecord
 from hub.audit.models import AuditEntry
 from hub.cases.models import Case, CaseDispatch, CaseEvent, CaseExternalRef, CaseJurisdiction
 from hub.categories.models import Category, Responsibility
@@ -10,6 +11,8 @@ from hub.numbers import NumberSequence
 from hub.whistles.models import Summons, Whistle, WhistleCase, WhistleEvent
 
 __all__ = [
+    "AdapterCursor",
+    "AdapterRun",
     "AuditEntry",
     "Base",
     "Case",
@@ -22,6 +25,7 @@ __all__ = [
     "Grid",
     "Jurisdiction",
     "NumberSequence",
+    "QuarantinedRecord",
     "Responsibility",
     "Summons",
     "Whistle",

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import datetime as dt
+import importlib
 import logging
 from collections.abc import Awaitable, Callable
 

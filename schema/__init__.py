@@ -18,6 +18,8 @@ from schema.mutation import Mutation
 from schema.query import Query
 from schema.relay import Node
 from schema.scalars import SCALARS
+from schema.subscription import Subscription
+from schema.types.adapters import AdapterRun
 from schema.types.cases import Case
 from schema.types.departments import Category, Department
 from schema.types.geo import Grid, Jurisdiction
@@ -75,7 +77,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return HubSchema(
         query=Query,
         mutation=Mutation,
-        types=[Node, Jurisdiction, Grid, Department, Category, Case],
+        subscription=Subscription,
+        types=[Node, Jurisdiction, Grid, Department, Category, Case, AdapterRun],
         extensions=[
             *limits.extensions(),
             lambda: MaskErrors(should_mask_error=lambda error: not _visible(error)),

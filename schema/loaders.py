@@ -12,6 +12,8 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
+from adapters import service as adapter_runs
+from adapters.models import QuarantinedRecord
 from hub.cases import queries as cases
 from hub.cases.models import Case, CaseDispatch, CaseEvent, CaseExternalRef
 from hub.categories import service as categories
@@ -21,6 +23,8 @@ from hub.departments.models import Department, DepartmentKind
 from hub.geo import service as geo
 from hub.geo.models import Grid, Jurisdiction, JurisdictionLevel
 from hub.pagination import Page, PageRequest
+from hub.whistles import queries as whistles
+from hub.whistles.models import Summons, Whistle, WhistleEvent
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -59,6 +63,19 @@ class Loaders:
         self.case_refs: DataLoader[int, list[CaseExternalRef]] = self._by_key(
             cases.external_refs, []
         )
+        self.run_quarantine: DataLoader[PageKey, Page[QuarantinedRecord]] = self._paged(
+            adapter_runs.page_quarantine
+        )
+        self.whistle_by_number: DataLoader[str, Whistle | None] = self._by_key(
+            whistles.by_numbers, None
+        )
+        self.whistle_by_id: DataLoader[int, Whistle | None] = self._by_key(whistles.by_ids, None)
+        self.summons_by_id: DataLoader[int, Summons | None] = self._by_key(
+            whistles.summons_by_ids, None
+        )
+        self.whistle_summons: DataLoader[int, list[Summons]] = self._by_key(whistles.summons, [])
+        self.whistle_events: DataLoader[int, list[WhistleEvent]] = self._by_key(whistles.events, [])
+        self.whistle_cases: DataLoader[int, list[Case]] = self._by_key(whistles.cases, [])
 
     def _by_key(
         self, fetch: Callable[..., Awaitable[Mapping[K, V]]], missing: M, arg: str = "codes"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from schema.mutations.cases import CaseMutations
+from schema.mutations.whistles import WhistleMutations
 
 
 @strawberry.type
-class Mutation(CaseMutations):
+class Mutation(CaseMutations, WhistleMutations):
     pass

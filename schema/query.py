@@ -24,10 +24,12 @@ from schema.relay import (
 )
 from schema.scalars import GeoJSON
 from schema.types.actor import Actor
+from schema.types.adapters import AdapterQuery, load_adapter_run
 from schema.types.cases import Case, CaseFilterInput, cases_connection
 from schema.types.departments import Category, Department
 from schema.types.enums import JurisdictionLevel
 from schema.types.geo import AreaLocation, GeoPoint, GeoPointInput, Grid, Jurisdiction, Location
+from schema.whistles_query import WhistleQuery, load_summons_node, load_whistle_node
 
 MAX_NODES = 100
 
@@ -76,6 +78,9 @@ NODE_LOADERS: dict[str, Callable[[Info, str], Awaitable[Node | None]]] = {
     "Department": _load_department,
     "Category": _load_category,
     "Case": _load_case,
+    "AdapterRun": load_adapter_run,
+    "Whistle": load_whistle_node,
+    "Summons": load_summons_node,
 }
 
 
@@ -94,7 +99,7 @@ def _raise_public(error: DomainError) -> None:
 
 
 @strawberry.type
-class Query(MetricsQuery):
+class Query(MetricsQuery, WhistleQuery, AdapterQuery):
     @strawberry.field(description="Fetches an object given its global id.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)

@@ -125,6 +125,9 @@ def expired(settings: Settings) -> str:
 
 
 MUTABLE_TABLES = (
+    "adapter_quarantine",
+    "adapter_run",
+    "adapter_cursor",
     "whistle_event",
     "summons",
     "whistle_case",

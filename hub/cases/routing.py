@@ -22,23 +22,40 @@ LOCAL_FIRST = {
 }
 
 
-def seat(case: Case, level: JurisdictionLevel) -> str:
+def seat(subdistrict_code: str, district_code: str, level: JurisdictionLevel) -> str:
     return {
-        JurisdictionLevel.SUBDISTRICT: case.subdistrict_code,
-        JurisdictionLevel.DISTRICT: case.district_code,
+        JurisdictionLevel.SUBDISTRICT: subdistrict_code,
+        JurisdictionLevel.DISTRICT: district_code,
     }.get(level, "110000")
 
 
 async def suggest_departments(*, session: AsyncSession, case: Case) -> list[Department]:
+    return await departments_for(
+        session=session,
+        category_code=case.category_code,
+        subdistrict_code=case.subdistrict_code,
+        district_code=case.district_code,
+    )
+
+
+async def departments_for(
+    *, session: AsyncSession, category_code: str, subdistrict_code: str, district_code: str
+) -> list[Department]:
+    """Who answers for a category at a street office and its district, most local first."""
     rows = (
         await session.execute(
             select(Responsibility.department_kind, Responsibility.level, Responsibility.rank).where(
-                Responsibility.category_code == case.category_code
+                Responsibility.category_code == category_code
             )
         )
     ).all()
     ranked = sorted(rows, key=lambda row: (LOCAL_FIRST.get(row.level, 3), row.rank))
-    wanted = list(dict.fromkeys(f"{seat(case, level)}.{kind.value}" for kind, level, _ in ranked))
+    wanted = list(
+        dict.fromkeys(
+            f"{seat(subdistrict_code, district_code, level)}.{kind.value}"
+            for kind, level, _ in ranked
+        )
+    )
     found = {
         row.code: row
         for row in await session.scalars(select(Department).where(Department.code.in_(wanted)))
@@ -49,7 +66,7 @@ async def suggest_departments(*, session: AsyncSession, case: Case) -> list[Depa
     fallback = await session.scalars(
         select(Department)
         .where(
-            Department.jurisdiction_code.in_([case.district_code, "110000"]),
+            Department.jurisdiction_code.in_([district_code, "110000"]),
             Department.is_fallback.is_(True),
         )
         .order_by(Department.level.desc())

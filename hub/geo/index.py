@@ -134,8 +134,10 @@ class AddressIndex:
     def match(self, address: str, *, district_name: str | None = None) -> str:
         """The one street office ``address`` names; ambiguity or silence is an error."""
         text = address.replace(" ", "")
+        # A street named in full outranks one named by its short form ("海淀区清河街道" is
+        # 清河街道, not 海淀街道 by the district's name); longer names outrank shorter ones.
         hits = [
-            (len(short), code)
+            (len(name) if name in text else len(short), code)
             for code, name, short in self._streets
             if name in text or short in text
         ]

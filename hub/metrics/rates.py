@@ -84,11 +84,15 @@ def _counts() -> list[ColumnElement[int]]:
 def _placed_in(code: str) -> ColumnElement[bool]:
     """A case counts towards the one unit it was placed in (as the monthly rankings do)."""
     level = level_of_code(code)
-    column = {
-        JurisdictionLevel.DISTRICT: Case.district_code,
-        JurisdictionLevel.SUBDISTRICT: Case.subdistrict_code,
-        JurisdictionLevel.COMMUNITY: Case.community_code,
-    }.get(level) if level else None
+    column = (
+        {
+            JurisdictionLevel.DISTRICT: Case.district_code,
+            JurisdictionLevel.SUBDISTRICT: Case.subdistrict_code,
+            JurisdictionLevel.COMMUNITY: Case.community_code,
+        }.get(level)
+        if level
+        else None
+    )
     if column is None:
         raise ValueError(f"no jurisdiction {code!r}")
     return column == code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -25,6 +26,11 @@ from schema.types.actor import Actor
 from schema.types.common import ExternalRef
 from schema.types.departments import Category, Department
 from schema.types.geo import GeoPoint, Grid, Jurisdiction, wrap_jurisdiction
+
+if TYPE_CHECKING:
+    from schema.types.whistles import Whistle
+
+WhistleRef = Annotated["Whistle", strawberry.lazy("schema.types.whistles")]
 
 for _domain_enum in (CaseSource, CaseStatus, Priority, DispatchStatus):
     strawberry.enum(_domain_enum)
@@ -239,6 +245,16 @@ class Case(Node):
             satisfied=row.feedback_satisfied,
             comment=row.feedback_comment,
             at=row.feedback_at,
+        )
+
+    @strawberry.field(description="Whistles blown on this case that you may see, newest first.")
+    async def whistles(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[WhistleRef]:
+        from schema.types.whistles import WhistleFilterInput, whistles_connection
+
+        return await whistles_connection(
+            info, WhistleFilterInput(), first, after, case_id=self.row.id
         )
 
     @strawberry.field(description="The timeline, oldest first: the case's audit trail.")

@@ -19,10 +19,13 @@ from schema.types.enums import CRS, JurisdictionLevel
 if TYPE_CHECKING:
     from schema.types.cases import Case, CaseFilterInput
     from schema.types.departments import Department
+    from schema.types.whistles import Whistle, WhistleFilterInput
 
 DepartmentRef = Annotated["Department", strawberry.lazy("schema.types.departments")]
 CaseRef = Annotated["Case", strawberry.lazy("schema.types.cases")]
 CaseFilterRef = Annotated["CaseFilterInput", strawberry.lazy("schema.types.cases")]
+WhistleRef = Annotated["Whistle", strawberry.lazy("schema.types.whistles")]
+WhistleFilterRef = Annotated["WhistleFilterInput", strawberry.lazy("schema.types.whistles")]
 
 SYNTHETIC_NOTE = (
     "Street office, community and grid outlines are synthetic (generated inside the real "
@@ -127,6 +130,26 @@ class Jurisdiction(Node):
 
         scoped = dataclasses.replace(filter or CaseFilterInput(), jurisdiction_code=self.row.code)
         return await cases_connection(info, scoped, first, after)
+
+    @strawberry.field(
+        description="Whistles called or partnered within it (descendants included) you may see, "
+        "newest first."
+    )
+    async def whistles(
+        self,
+        info: Info,
+        filter: WhistleFilterRef | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Connection[WhistleRef]:
+        import dataclasses
+
+        from schema.types.whistles import WhistleFilterInput, whistles_connection
+
+        scoped = dataclasses.replace(
+            filter or WhistleFilterInput(), jurisdiction_code=self.row.code
+        )
+        return await whistles_connection(info, scoped, first, after)
 
     @strawberry.field(description="Unit grids within this jurisdiction, ordered by code.")
     async def grids(

@@ -1,0 +1,307 @@
+"""``hotline-12345``: the citizen hotline's work orders (工单), incrementally, from an export.
+
+An order arrives again each time it changes; ``updated_at`` is its version. New orders are taken
+in (located at once) and every order is moved through the hub's case lifecycle to the status the
+hotline gives: 待派单 received, 已派单 dispatched to the units named in ``handler`` (several
+separated by ``、`` is dual dispatch, 双派单), 已响应 responded, 已办结 resolved, 已回访 the return
+call recorded (solved: closed; not solved: reopened with its departments).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.cases import CaseRecord, CaseWriter
+from adapters.contract import (
+    Adapter,
+    AdapterContext,
+    AdapterSettings,
+    Batch,
+    Outcome,
+    Parsed,
+    Provenance,
+    RecordRejectedError,
+    Rejection,
+    SourceRecord,
+)
+from adapters.fields import SATISFACTION, YES_NO, answer, clean_point, parse_time, required_time
+from adapters.files import (
+    Encoding,
+    FileCursor,
+    Format,
+    batches,
+    csv_rows,
+    decode,
+    digest_of,
+    json_lines,
+    read_bytes,
+    require_file,
+    sniff_format,
+    text_field,
+)
+from adapters.hotline.categories import map_category
+from adapters.lifecycle import AdapterActors, CaseUpdate, Stage
+from adapters.placing import Place, by_address, locate_points
+from adapters.roster import Roster
+from hub.actors import Role
+from hub.cases.intake import CLOCK_SKEW, MAX_DESCRIPTION
+from hub.cases.models import CaseSource
+from hub.errors import DomainError
+
+STAGES = {
+    "待派单": Stage.RECEIVED,
+    "已派单": Stage.DISPATCHED,
+    "已响应": Stage.RESPONDED,
+    "已办结": Stage.RESOLVED,
+    "已回访": Stage.VISITED,
+}
+HANDLER_SEPARATORS = re.compile(r"[、,，;；]+")
+
+
+class HotlineSettings(AdapterSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_HOTLINE_", frozen=True, extra="forbid")
+
+    encoding: Encoding = Field(default="auto", description="auto (UTF-8, else GB18030) or fixed.")
+    format: Format = Field(default="auto", description="auto (by extension), jsonl or csv.")
+    unknown_handler: Literal["fallback", "quarantine"] = Field(
+        default="fallback",
+        description="A handler not in the roster: send to the district's fallback department "
+        "(兜底部门, noted on the dispatch) or quarantine the order.",
+    )
+    bulk: bool = Field(default=True, description="Take new orders in with the bulk path.")
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An order read and checked, not yet placed or routed."""
+
+    record: SourceRecord
+    order_no: str
+    received_at: dt.datetime
+    updated_at: dt.datetime
+    category_code: str
+    description: str
+    address: str
+    district: str
+    street: str
+    point: tuple[float, float] | None  # GCJ-02
+    contact: str | None
+    stage: Stage
+    handler: str
+    responded_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    visit_resolved: bool | None
+    visit_satisfied: bool | None
+
+
+def _order_no(raw: dict[str, Any]) -> str | None:
+    return text_field(raw, "order_no") or None
+
+
+class HotlineAdapter(Adapter[HotlineSettings, FileCursor, CaseRecord]):
+    name = "hotline-12345"
+    summary = "12345 hotline work orders: JSON Lines or CSV, UTF-8 or GB18030, GCJ-02 points."
+    settings_model = HotlineSettings
+    cursor_model = FileCursor
+    needs_geo = True
+
+    def __init__(self, settings: HotlineSettings, context: AdapterContext) -> None:
+        super().__init__(settings, context)
+        actors = AdapterActors.of(self.name, Role.HOTLINE)
+        self.writer = CaseWriter(
+            system=self.name, actors=actors, context=context, use_bulk=settings.bulk
+        )
+        self.roster = Roster()
+        self.category_by_name: dict[str, str] = {}
+
+    async def check(self) -> None:
+        require_file(Path(self.settings.source))
+
+    async def read(self, cursor: FileCursor) -> AsyncIterator[Batch[FileCursor]]:
+        path = Path(self.settings.source)
+        data = await read_bytes(path)
+        text = decode(data, self.settings.encoding)
+        if sniff_format(path, text, self.settings.format) == "jsonl":
+            records = json_lines(text, _order_no)
+        else:
+            records = csv_rows(text, _order_no)
+        total = text.count("\n") or None
+        async for batch in batches(
+            records,
+            cursor=cursor,
+            digest=digest_of(data),
+            size=self.settings.batch_size,
+            total=total,
+        ):
+            yield batch
+
+    async def prepare(self, session: AsyncSession) -> None:
+        await self.writer.prepare(session)
+        self.roster = await Roster.load(session)
+        self.category_by_name = {name: code for code, name in self.writer.names.categories.items()}
+
+    def parse(self, records: Sequence[SourceRecord]) -> list[Parsed[CaseRecord] | Rejection]:
+        drafts: list[Draft | Rejection] = [self._draft(record) for record in records]
+        places = self._place([d for d in drafts if isinstance(d, Draft)])
+        results: list[Parsed[CaseRecord] | Rejection] = []
+        for draft in drafts:
+            if isinstance(draft, Rejection):
+                results.append(draft)
+                continue
+            try:
+                results.append(self._finish(draft, places[id(draft)]))
+            except DomainError as error:
+                results.append(Rejection(draft.record, error.message))
+        return results
+
+    async def write(self, session: AsyncSession, item: Parsed[CaseRecord]) -> Outcome:
+        return await self.writer.write(session, item)
+
+    async def write_many(
+        self, session: AsyncSession, items: Sequence[Parsed[CaseRecord]]
+    ) -> list[Outcome | Rejection]:
+        return await self.writer.write_many(session, items)
+
+    def _draft(self, record: SourceRecord) -> Draft | Rejection:
+        if record.problem is not None:
+            return Rejection(record, record.problem)
+        try:
+            return self._read_fields(record)
+        except DomainError as error:
+            return Rejection(record, error.message)
+
+    def _read_fields(self, record: SourceRecord) -> Draft:
+        raw = record.raw
+        order_no = text_field(raw, "order_no")
+        if not order_no or len(order_no) > 128:
+            raise RecordRejectedError("order_no is missing or longer than 128 characters")
+        status = text_field(raw, "status")
+        if status not in STAGES:
+            raise RecordRejectedError(f"status is not one of {', '.join(STAGES)}: {status!r}")
+        received_at = required_time(text_field(raw, "received_at"), "received_at")
+        if received_at > self.context.now() + CLOCK_SKEW:
+            raise RecordRejectedError("received_at lies in the future")
+        stage = STAGES[status]
+        visit_resolved = answer(text_field(raw, "visit_resolved"), YES_NO, "visit_resolved")
+        if stage is Stage.VISITED and visit_resolved is None:
+            raise RecordRejectedError("status 已回访 without visit_resolved")
+        return Draft(
+            record=record,
+            order_no=order_no,
+            received_at=received_at,
+            updated_at=required_time(text_field(raw, "updated_at"), "updated_at"),
+            category_code=self._category(text_field(raw, "category")),
+            description=self._description(text_field(raw, "content")),
+            address=_limited(text_field(raw, "address"), 500, "address"),
+            district=text_field(raw, "district"),
+            street=text_field(raw, "street"),
+            point=clean_point(raw.get("lng"), raw.get("lat")),
+            contact=_limited(text_field(raw, "caller_phone"), 200, "caller_phone") or None,
+            stage=stage,
+            handler=text_field(raw, "handler"),
+            responded_at=parse_time(text_field(raw, "responded_at"), "responded_at"),
+            resolved_at=parse_time(text_field(raw, "resolved_at"), "resolved_at"),
+            visit_resolved=visit_resolved,
+            visit_satisfied=answer(
+                text_field(raw, "visit_satisfied"), SATISFACTION, "visit_satisfied"
+            ),
+        )
+
+    def _category(self, text: str) -> str:
+        code = map_category(text, self.category_by_name)
+        if code is None:
+            self.note(f"unknown category {text!r} → OTHER")
+            return "OTHER"
+        return code
+
+    @staticmethod
+    def _description(text: str) -> str:
+        if not text:
+            raise RecordRejectedError("content is empty")
+        return _limited(text, MAX_DESCRIPTION, "content")
+
+    def _place(self, drafts: list[Draft]) -> dict[int, Place | DomainError]:
+        """Every draft's place: its point (converted and located in one go), else its address."""
+        geo = self.context.geo
+        located = locate_points(geo, [d.point for d in drafts], "GCJ02")
+        places: dict[int, Place | DomainError] = {}
+        for draft, place in zip(drafts, located, strict=True):
+            texts = [draft.address, f"{draft.district}{draft.street}{draft.address}"]
+            places[id(draft)] = (
+                place
+                or by_address(geo, texts)
+                or RecordRejectedError(
+                    "no usable coordinates, and neither address nor street names a street office"
+                )
+            )
+        return places
+
+    def _finish(self, draft: Draft, place: Place | DomainError) -> Parsed[CaseRecord]:
+        if isinstance(place, DomainError):
+            raise place
+        record = CaseRecord(
+            description=draft.description,
+            category_code=draft.category_code,
+            source=CaseSource.HOTLINE_12345,
+            reported_at=draft.received_at,
+            subdistrict_code=place.subdistrict_code,
+            point=place.point,
+            grid_code=place.grid_code,
+            address=place.address or draft.address or None,
+            contact=draft.contact,
+            update=self._update(draft, place.subdistrict_code[:6]),
+        )
+        provenance = Provenance(self.name, draft.order_no, draft.updated_at)
+        return Parsed(draft.record, provenance, record)
+
+    def _update(self, draft: Draft, district: str) -> CaseUpdate:
+        departments, note = self._departments(draft, district)
+        return CaseUpdate(
+            stage=draft.stage,
+            departments=departments,
+            dispatch_note=note,
+            dispatched_at=draft.updated_at
+            if draft.stage is Stage.DISPATCHED
+            else draft.received_at,
+            responded_at=draft.responded_at,
+            resolved_at=draft.resolved_at,
+            visited_at=draft.updated_at if draft.stage is Stage.VISITED else None,
+            visit_resolved=draft.visit_resolved,
+            visit_satisfied=draft.visit_satisfied,
+        )
+
+    def _departments(self, draft: Draft, district: str) -> tuple[tuple[str, ...], str | None]:
+        """The handler's units as department codes (lead first); unknown ones by the policy."""
+        if draft.stage is Stage.RECEIVED:
+            return (), None
+        names = [name.strip() for name in HANDLER_SEPARATORS.split(draft.handler) if name.strip()]
+        found = {name: self.roster.named(name, district_code=district) for name in names}
+        codes = [code for code in found.values() if code]
+        unknown = [name for name, code in found.items() if code is None]
+        if not unknown and codes:
+            return tuple(dict.fromkeys(codes)), None
+        if unknown and self.settings.unknown_handler == "quarantine":
+            raise RecordRejectedError(f"handler not in the roster: {'、'.join(unknown)}")
+        fallback = self.roster.fallback(district)
+        if fallback is None:
+            raise RecordRejectedError(f"district {district} has no fallback department")
+        for name in unknown or ["(none)"]:
+            self.note(f"handler {name!r} not in the roster → fallback department")
+        said = "、".join(unknown) if unknown else "no unit"
+        note = f"12345 named {said}; sent to the fallback department (兜底部门)"
+        return tuple(dict.fromkeys([*codes, fallback])), note
+
+
+def _limited(text: str, limit: int, field: str) -> str:
+    if len(text) > limit:
+        raise RecordRejectedError(f"{field} exceeds {limit} characters", field=field)
+    return text

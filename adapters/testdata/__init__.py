@@ -1,0 +1,1 @@
+"""Deterministic, realistically messy department exports for tests, demos and benchmarks."""

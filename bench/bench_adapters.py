@@ -1,0 +1,151 @@
+"""Benchmark: the hotline-12345 adapter end to end against a bare bulk insert of its rows.
+
+Run: .venv/bin/python -m bench.bench_adapters [--orders N] [--postgres URL] [--profile]
+
+A messy export (GCJ-02 points, three time formats, dual dispatch, older versions, bad rows) of
+N orders is synced into a fresh database loaded with Beijing: read, parse, validate, convert
+coordinates, locate, route, and write cases with their places, references, dispatches and
+timelines. The baseline, in the same run on the same database, inserts exactly the rows that
+sync wrote, with plain executemany and nothing else. Both are best of ``REPEATS``; the ratio is
+sync throughput over baseline throughput. Aim: ≥ 20,000 records/s on SQLite, ratio ≥ 0.4.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.contract import AdapterContext
+from adapters.hotline import HotlineAdapter, HotlineSettings
+from adapters.models import AdapterCursor, AdapterRun, QuarantinedRecord
+from adapters.runner import sync
+from adapters.testdata.hotline import make_hotline_export
+from bench.bench_demo import postgres_database, sqlite_database
+from hub.bootstrap import setup_database
+from hub.cases.models import Case, CaseDispatch, CaseEvent, CaseExternalRef, CaseJurisdiction
+from hub.config import Settings
+from hub.db import create_engine, create_sessionmaker, utcnow
+from hub.geo.index import GeoIndex
+from hub.numbers import NumberSequence
+
+REPEATS = 2
+# Children first, so deleting respects the foreign keys; inserting goes the other way.
+WRITTEN = [CaseEvent, CaseDispatch, CaseExternalRef, CaseJurisdiction, Case]
+BOOKKEEPING = [QuarantinedRecord, AdapterRun, AdapterCursor, NumberSequence]
+
+
+def _table(model: Any) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+async def _clear(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker() as session, session.begin():
+        for model in [*WRITTEN, *BOOKKEEPING]:
+            await session.execute(delete(model))
+
+
+async def _sync_once(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, geo: GeoIndex, path: Path
+) -> tuple[float, int]:
+    await _clear(sessionmaker)
+    context = AdapterContext(settings=settings, geo=geo, now=utcnow)
+    adapter = HotlineAdapter(HotlineSettings(source=str(path), batch_size=2_000), context)
+    started = time.perf_counter()
+    run = await sync(adapter=adapter, sessionmaker=sessionmaker)
+    return time.perf_counter() - started, run.read
+
+
+async def _rows(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[Any, list[dict[str, Any]]]:
+    """Everything the sync wrote, as plain rows."""
+    found: dict[Any, list[dict[str, Any]]] = {}
+    async with sessionmaker() as session:
+        for model in WRITTEN:
+            result = await session.execute(select(_table(model)))
+            found[model] = [dict(row._mapping) for row in result]
+    return found
+
+
+async def _bare_insert(
+    sessionmaker: async_sessionmaker[AsyncSession], rows: dict[Any, list[dict[str, Any]]]
+) -> float:
+    await _clear(sessionmaker)
+    started = time.perf_counter()
+    async with sessionmaker() as session, session.begin():
+        for model in reversed(WRITTEN):
+            for start in range(0, len(rows[model]), 10_000):
+                await session.execute(insert(_table(model)), rows[model][start : start + 10_000])
+    return time.perf_counter() - started
+
+
+async def measure(url: str, orders: int, profile: bool) -> tuple[int, float, float]:
+    """(records, best sync seconds, best bare insert seconds) on a fresh database at ``url``."""
+    engine = create_engine(url)
+    sessionmaker = create_sessionmaker(engine)
+    settings = Settings(database_url=url)
+    try:
+        await setup_database(engine, sessionmaker)
+        geo = GeoIndex()
+        await geo.load(sessionmaker)
+        with tempfile.TemporaryDirectory() as folder:
+            path = make_hotline_export(orders, seed=4242).write_jsonl(Path(folder) / "o.jsonl")
+            timings = []
+            for _ in range(REPEATS):
+                profiler = cProfile.Profile() if profile else None
+                if profiler:
+                    profiler.enable()
+                timings.append(await _sync_once(sessionmaker, settings, geo, path))
+                if profiler:
+                    profiler.disable()
+                    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        rows = await _rows(sessionmaker)
+        bare = min([await _bare_insert(sessionmaker, rows) for _ in range(REPEATS)])
+        seconds, records = min(timings)
+        return records, seconds, bare
+    finally:
+        await engine.dispose()
+
+
+def rows_for(
+    label: str, database: Callable[[], AbstractContextManager[str]], orders: int, profile: bool
+) -> list[str]:
+    with database() as url:
+        records, seconds, bare = asyncio.run(measure(url, orders, profile))
+    rate, bare_rate = records / seconds, records / bare
+    return [
+        f"| **`hub sync hotline-12345`**, {records:,} records, {label} | "
+        f"**{rate:,.0f} records/s** ({seconds:.2f} s) | **{rate / bare_rate:.2f}** |",
+        f"| baseline: bare executemany of the same rows, {label} | "
+        f"{bare_rate:,.0f} records/s ({bare:.2f} s) | 1 |",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, default=20_000)
+    parser.add_argument("--postgres", help="admin URL of a PostgreSQL to create databases in")
+    parser.add_argument("--profile", action="store_true", help="print cProfile's top entries")
+    options = parser.parse_args()
+    lines = ["| figure | value | ratio to baseline |", "| --- | --- | --- |"]
+    lines += rows_for("SQLite", sqlite_database, options.orders, options.profile)
+    if options.postgres:
+        lines += rows_for(
+            "PostgreSQL", postgres_database(options.postgres), options.orders, options.profile
+        )
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,408 @@
+"""Benchmark: live fan-out of a mutation's event to thousands of WebSocket subscribers.
+
+Run: .venv/bin/python -m bench.bench_subscriptions [--postgres ADMIN_URL] [--redis URL]
+     [--subscribers N] [--clients P] [--rounds R]
+
+Real `hub serve` processes on a fresh PostgreSQL database (Beijing loaded), real sockets on
+loopback.  N subscribers (default 10,000, each with a token of its own) watch one emergency
+whistle; P client processes (default 4) hold the sockets, answer the server's pings and note
+when each event arrives.  Each round is one `reportIn` mutation over HTTP; its latency, per
+subscriber, is from just before the request is sent to the event's arrival on that socket.
+
+- one hub process (in-process bus), N subscribers; baseline in the same run: 100 subscribers;
+- two hub processes through Redis, N/2 subscribers on each, the mutation sent to the second;
+- memory per idle subscriber: the hub process's RSS with N subscribed sockets, less its RSS
+  before any, divided by N.  Aim: p99 < 1 s for N = 10,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+import httpx
+import websockets
+
+from bench.bench_demo import postgres_database
+from hub.actors import Role
+from hub.auth.tokens import mint
+from hub.config import Settings
+
+SECRET = "bench-secret-bench-secret-bench-secret-01"
+SETTINGS = Settings(jwt_secret=SECRET)
+PINGGU, JINHAIHU = "110117", "110117006"
+MINE = {"lat": 40.1616, "lng": 117.3186}
+KINDS = ["PUBLIC_SECURITY", "ECOLOGY_ENVIRONMENT", "EMERGENCY_MANAGEMENT", "WATER", "TRANSPORT"]
+KINDS += ["HEALTH", "FIRE_RESCUE", "LANDSCAPING", "CIVIL_AFFAIRS", "GAS_SUPPLY", "POWER_SUPPLY"]
+SUBSCRIPTION = """subscription($number: String!, $after: ID) {
+  whistleEvents(whistleNumber: $number, after: $after) {
+    id type at actor { sub role } summons { status arrivedAt department { code name } }
+    whistle { number status }
+  }
+}"""
+REPORT = """mutation($input: ReportCaseInput!) { reportCase(input: $input) { case { number } } }"""
+BLOW = """mutation($input: BlowWhistleInput!) { blowWhistle(input: $input) {
+  whistle { number summons { id department { code } } } errors { code message } } }"""
+REPORT_IN = """mutation($input: ReportInInput!) { reportIn(input: $input) { errors { code } } }"""
+CONNECTS_AT_ONCE = 64
+TIMEOUT = 300.0
+
+
+# ── hub processes ─────────────────────────────────────────────────────────────────────────
+
+
+@dataclass
+class Hub:
+    url: str
+    pid: int
+
+    def rss_mib(self) -> float:
+        with open(f"/proc/{self.pid}/status") as status:
+            found = re.search(r"VmRSS:\s+(\d+) kB", status.read())
+        assert found
+        return int(found.group(1)) / 1024
+
+
+@contextmanager
+def hub_process(database_url: str, **environment: str) -> Iterator[Hub]:
+    env = {
+        **os.environ,
+        "HUB_DATABASE_URL": database_url,
+        "HUB_JWT_SECRET": SECRET,
+        "HUB_SWEEP_INTERVAL_SECONDS": "0",
+        "HUB_RATE_LIMIT_PER_MINUTE": "0",
+        **environment,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "serve", "--port", "0"],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stderr is not None
+    stderr = process.stderr
+    try:
+        for line in stderr:
+            if found := re.search(r"running on (http://\S+)", line, re.IGNORECASE):
+                break
+        else:
+            raise RuntimeError("hub serve exited before listening")
+        drain = threading.Thread(target=lambda: [None for _ in stderr], daemon=True)
+        drain.start()
+        yield Hub(found.group(1), process.pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+# ── the whistle the subscribers watch ─────────────────────────────────────────────────────
+
+
+async def graphql(client: httpx.AsyncClient, query: str, token: str, **input: Any) -> Any:
+    response = await client.post(
+        "/graphql",
+        json={"query": query, "variables": {"input": input}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    body = response.json()
+    assert "errors" not in body, body
+    return next(iter(body["data"].values()))
+
+
+async def blow_whistle(url: str) -> tuple[str, dict[str, str]]:
+    """Jinhaihu's emergency whistle summoning Pinggu's departments: number, summons ids."""
+    town = mint(SETTINGS, role=Role.STREET_OFFICE, jurisdiction=JINHAIHU, sub="jinhaihu")
+    departments = [f"{PINGGU}.{kind}" for kind in KINDS]
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        case = await graphql(
+            client, REPORT, town, description="盗采金矿", categoryCode="OTHER",
+            source="GRID_PATROL", location=MINE,
+        )  # fmt: skip
+        blown = await graphql(
+            client, BLOW, town, callerCode=JINHAIHU, kind="EMERGENCY",
+            caseNumbers=[case["case"]["number"]], departmentCodes=departments, reason="基准测试",
+        )  # fmt: skip
+    assert blown["errors"] == [], blown["errors"]
+    whistle = blown["whistle"]
+    summons = {s["department"]["code"]: s["id"] for s in whistle["summons"]}
+    return whistle["number"], summons
+
+
+async def report_in(url: str, department: str, summons_id: str) -> None:
+    token = mint(
+        SETTINGS, role=Role.DEPARTMENT, jurisdiction=PINGGU, department=department, sub=department
+    )
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        payload = await graphql(client, REPORT_IN, token, summonsId=summons_id, location=MINE)
+    assert payload["errors"] == [], payload["errors"]
+
+
+# ── client processes ──────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Share:
+    """One client process's sockets: (ws url, token) each, and what they subscribe to."""
+
+    sockets: list[tuple[str, str]]
+    variables: dict[str, Any]
+    warmup_events: int
+
+
+def client_main(share: Share, pipe: Connection) -> None:
+    asyncio.run(_client(share, pipe))
+
+
+async def _client(share: Share, pipe: Connection) -> None:
+    arrivals: dict[int, list[float]] = defaultdict(list)
+    counts: dict[int, int] = defaultdict(int)
+    total = len(share.sockets)
+    warm = asyncio.Event()
+    warmed = 0
+    failures: list[str] = []
+    gate = asyncio.Semaphore(CONNECTS_AT_ONCE)
+    loop = asyncio.get_running_loop()
+
+    def arrived(event_id: int, at: float) -> None:
+        nonlocal warmed
+        arrivals[event_id].append(at)
+        counts[event_id] += 1
+        if counts[event_id] == total:
+            pipe.send(("got", event_id))
+
+    async def subscriber(url: str, token: str) -> None:
+        nonlocal warmed
+        try:
+            async with gate:
+                connection = await websockets.connect(
+                    url,
+                    subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
+                    open_timeout=TIMEOUT,
+                    ping_interval=None,
+                    max_queue=None,
+                )
+                init = {"authorization": f"Bearer {token}"}
+                await connection.send(json.dumps({"type": "connection_init", "payload": init}))
+                await connection.recv()
+                payload = {"query": SUBSCRIPTION, "variables": share.variables}
+                await connection.send(
+                    json.dumps({"id": "1", "type": "subscribe", "payload": payload})
+                )
+            seen = 0
+            async for raw in connection:
+                at = time.monotonic()
+                message = json.loads(raw)
+                if message["type"] == "ping":
+                    await connection.send('{"type":"pong"}')
+                elif message["type"] == "next":
+                    seen += 1
+                    if seen == share.warmup_events:
+                        warmed += 1
+                        if warmed == total:
+                            warm.set()
+                    elif seen > share.warmup_events:
+                        arrived(int(message["payload"]["data"]["whistleEvents"]["id"]), at)
+                else:
+                    failures.append(raw if isinstance(raw, str) else raw.decode())
+                    return
+        except Exception as error:
+            failures.append(repr(error))
+
+    tasks = [asyncio.create_task(subscriber(url, token)) for url, token in share.sockets]
+    waiting = asyncio.ensure_future(warm.wait())
+    while not waiting.done():
+        await asyncio.wait([waiting], timeout=1.0)
+        if failures:
+            pipe.send(("failed", failures[:3]))
+            return
+    pipe.send(("ready", total))
+    await loop.run_in_executor(None, pipe.recv)  # until the parent asks for the samples
+    pipe.send(("samples", dict(arrivals), failures[:3]))
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# ── one measurement ───────────────────────────────────────────────────────────────────────
+
+
+@dataclass
+class Result:
+    subscribers: int
+    p50: float
+    p99: float
+    worst: float
+    rss_per_subscriber_kib: float
+
+
+def receive(pipe: Connection, kind: str) -> tuple[Any, ...]:
+    if not pipe.poll(TIMEOUT):
+        raise TimeoutError(f"a client process sent no {kind!r} in {TIMEOUT:.0f} s")
+    message: tuple[Any, ...] = pipe.recv()
+    if message[0] == "failed":
+        raise RuntimeError(f"subscribers failed: {message[1]}")
+    assert message[0] == kind, message
+    return message
+
+
+def fanout(hubs: list[Hub], subscribers: int, clients: int, rounds: int) -> Result:
+    """Subscribe ``subscribers`` sockets spread over ``hubs``; time ``rounds`` report-ins."""
+    target = hubs[-1].url
+    number, summons = asyncio.run(blow_whistle(target))
+    departments = list(summons)
+    assert len(departments) > rounds
+    ws_urls = [hub.url.replace("http://", "ws://") + "/graphql" for hub in hubs]
+    tag = uuid.uuid4().hex[:6]
+    sockets = [
+        (
+            ws_urls[i % len(ws_urls)],
+            mint(SETTINGS, role=Role.DISTRICT_PLATFORM, jurisdiction=PINGGU, sub=f"b{tag}{i}"),
+        )
+        for i in range(subscribers)
+    ]
+    # After 0: each subscriber first gets the whistle's two events so far (proof it is in).
+    variables = {"number": number, "after": "0"}
+    shares = [Share(sockets[i::clients], variables, warmup_events=2) for i in range(clients)]
+    before = sum(hub.rss_mib() for hub in hubs)
+    context = multiprocessing.get_context("spawn")
+    pipes, processes = [], []
+    for share in shares:
+        parent, child = context.Pipe()
+        process = context.Process(target=client_main, args=(share, child), daemon=True)
+        process.start()
+        pipes.append(parent)
+        processes.append(process)
+    try:
+        for pipe in pipes:
+            receive(pipe, "ready")
+        asyncio.run(report_in(target, departments[0], summons[departments[0]]))  # warm-up
+        for pipe in pipes:
+            receive(pipe, "got")
+        idle = sum(hub.rss_mib() for hub in hubs)
+        started: dict[int, float] = {}
+        for department in departments[1 : rounds + 1]:
+            at = time.monotonic()
+            asyncio.run(report_in(target, department, summons[department]))
+            event_ids = {receive(pipe, "got")[1] for pipe in pipes}
+            assert len(event_ids) == 1, event_ids
+            started[event_ids.pop()] = at
+        samples: list[float] = []
+        for pipe in pipes:
+            pipe.send("samples")
+            _, arrivals, failures = receive(pipe, "samples")
+            assert not failures, failures
+            for event_id, at in started.items():
+                samples.extend(arrival - at for arrival in arrivals[event_id])
+    finally:
+        for process in processes:
+            process.join(timeout=60)
+            if process.is_alive():
+                process.kill()
+    assert len(samples) == subscribers * rounds, (len(samples), subscribers * rounds)
+    quantiles = statistics.quantiles(samples, n=100)
+    return Result(
+        subscribers,
+        quantiles[49],
+        quantiles[98],
+        max(samples),
+        (idle - before) * 1024 / subscribers,
+    )
+
+
+# ── the run ───────────────────────────────────────────────────────────────────────────────
+
+
+def raise_open_files(needed: int) -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return min(needed, hard - 1000)
+
+
+def load_beijing(url: str) -> None:
+    env = {**os.environ, "HUB_DATABASE_URL": url, "HUB_JWT_SECRET": SECRET}
+    subprocess.run(
+        [sys.executable, "-m", "hub.cli", "demo", "--no-serve", "--cases-per-day", "0"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def row(label: str, result: Result, baseline: Result | None) -> str:
+    ratio = f"{result.p99 / baseline.p99:.1f}×" if baseline else "1×"
+    return (
+        f"| {label} | {result.subscribers:,} | {result.p50 * 1000:.0f} ms "
+        f"| {result.p99 * 1000:.0f} ms | {result.worst * 1000:.0f} ms | {ratio} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "HUB_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    parser.add_argument(
+        "--redis", default=os.environ.get("HUB_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    )
+    parser.add_argument("--subscribers", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    many = raise_open_files(args.subscribers)
+    if many < args.subscribers:
+        print(f"(open-file limit: {many:,} subscribers instead of {args.subscribers:,})")
+    channel = f"hub-bench:{uuid.uuid4().hex}:"
+    redis = {"HUB_REDIS_URL": args.redis, "HUB_EVENTS_CHANNEL": f"{channel}events"}
+    many_sockets = {"HUB_WS_MAX_SOCKETS_PER_TOKEN": "2"}
+    lines = []
+    with postgres_database(args.postgres)() as url:
+        load_beijing(url)
+        runs: list[tuple[str, int, dict[str, str], int]] = [
+            ("one process, baseline", 100, many_sockets, 1),
+            ("one process", many, many_sockets, 1),
+            ("two processes through Redis, baseline", 100, {**many_sockets, **redis}, 2),
+            ("two processes through Redis", many, {**many_sockets, **redis}, 2),
+        ]
+        baseline: Result | None = None
+        for label, count, environment, processes in runs:
+            with ExitStack() as stack:
+                hubs = [
+                    stack.enter_context(hub_process(url, **environment)) for _ in range(processes)
+                ]
+                result = fanout(hubs, count, args.clients, args.rounds)
+            if "baseline" in label:
+                baseline = result
+            lines.append(row(label, result, None if "baseline" in label else baseline))
+            if processes == 1 and count == many:
+                memory = f"{result.rss_per_subscriber_kib:.0f} KiB per idle subscriber"
+            print(lines[-1], flush=True)
+    print("\n| fan-out | subscribers | p50 | p99 | worst | p99 / baseline |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    print("\n".join(lines))
+    print(f"\nmemory: {memory} (one process, RSS with {many:,} subscribers less RSS before)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""GraphQL over WebSocket at ``/graphql``: strawberry's ASGI view, ``graphql-transport-ws`` only.
+
+Where strawberry's defaults are weak for a city's mobile clients, the hub adds:
+
+* **server pings** -- a ``ping`` every ``HUB_WS_PING_SECONDS``; no ``pong`` within
+  ``HUB_WS_PONG_TIMEOUT_SECONDS`` closes the socket (4408), so dead sockets do not pile up and
+  a client behind a NAT that drops silent connections keeps its socket warm;
+* **authentication in ``connection_init``** -- ``connectionParams: {authorization: "Bearer
+  <JWT>"}`` (or the handshake's ``Authorization`` header); a bad token closes with 4403, an
+  identity provider that cannot be reached with 1013 (try again later);
+* **caps** -- ``connection_init`` within ``HUB_WS_INIT_TIMEOUT_SECONDS`` (else 4408), at most
+  ``HUB_WS_MAX_SUBSCRIPTIONS`` operations per socket, at most ``HUB_WS_MAX_SOCKETS_PER_TOKEN``
+  sockets per token (per client address without one; 4429 beyond);
+* **subscriptions only** -- queries and mutations go over HTTP, where the body limits, rate limits
+  and timeouts live; each subscription gets a context of its own;
+* compact UTF-8 JSON (the data is mostly Chinese).
+
+Browsers on other agencies' origins may connect: the token travels in ``connectionParams``,
+never in a cookie, so a foreign page cannot borrow anyone's identity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import timedelta
+from typing import Any, cast
+
+from graphql import GraphQLError, get_operation_ast, parse
+from graphql import OperationType as OperationKind
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.schema import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    PongMessage,
+)
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET, UnsetType
+
+from hub.auth.tokens import InvalidTokenError, SigningKeysUnavailableError, authenticate_async
+from hub.config import Settings
+from schema.errors import PublicError
+from schema.subscription import LiveContext
+
+__all__ = ["GraphQLWebSocket"]
+
+PONG_TIMEOUT = 4408
+TOO_MANY_SOCKETS = 4429
+TRY_AGAIN_LATER = 1013
+MAX_PEEK_TOKENS = 10_000  # looking at the operation's type; the schema's own limits come after
+
+
+class _Refusal(Exception):  # noqa: N818 -- an outcome, not a bug
+    """Close the socket during ``connection_init`` with this code and reason."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class SocketCounter:
+    """Open sockets per token (or client address); refuses beyond ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.open: Counter[str] = Counter()
+
+    def acquire(self, key: str) -> bool:
+        if self.open[key] >= self.limit:
+            return False
+        self.open[key] += 1
+        return True
+
+    def release(self, key: str) -> None:
+        self.open[key] -= 1
+        if self.open[key] <= 0:
+            del self.open[key]
+
+
+class _SubscriptionsOnly:
+    """The schema as a socket runs it: subscriptions only, each with a context of its own."""
+
+    def __init__(self, schema: BaseSchema) -> None:
+        self._schema = schema
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._schema, name)
+
+    async def stream(self, query: str | None, *, context_value: Any = None, **options: Any) -> Any:
+        kind = _operation_type(query, options.get("operation_name"))
+        if kind not in (None, OperationKind.SUBSCRIPTION):
+            assert kind is not None
+            return _refused(
+                PublicError(
+                    "SUBSCRIPTIONS_ONLY",
+                    f"A {kind.value} goes over HTTP (POST /graphql); the WebSocket carries"
+                    " subscriptions only.",
+                )
+            )
+        if isinstance(context_value, LiveContext):
+            context_value = context_value.for_operation()
+        options["allowed_operation_types"] = (OperationType.SUBSCRIPTION,)
+        return await self._schema.stream(query, context_value=context_value, **options)
+
+
+def _operation_type(query: str | None, name: object) -> OperationKind | None:
+    """The operation's type; None when unclear (strawberry then reports why, as usual)."""
+    try:
+        document = parse(query or "", no_location=True, max_tokens=MAX_PEEK_TOKENS)
+        operation = get_operation_ast(document, name if isinstance(name, str) else None)
+    except GraphQLError:
+        return None
+    return operation.operation if operation is not None else None
+
+
+async def _refused(error: GraphQLError) -> AsyncIterator[ExecutionResult]:
+    yield PreExecutionError(data=None, errors=[error])
+
+
+class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
+    """strawberry's protocol handler, with server pings and custom closing refusals."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.schema = cast("BaseSchema", _SubscriptionsOnly(self.schema))
+        self._pong = asyncio.Event()
+        self._pinger: asyncio.Task[None] | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return cast("GraphQLWebSocket", self.view).settings
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except _Refusal as refusal:
+            await self.websocket.close(code=refusal.code, reason=refusal.reason)
+            return
+        if self.connection_acknowledged and self._pinger is None:
+            self._pinger = asyncio.create_task(self._keep_alive(), name="hub-ws-ping")
+
+    async def handle_pong(self, message: PongMessage) -> None:
+        self._pong.set()
+
+    async def _keep_alive(self) -> None:
+        interval, patience = self.settings.ws_ping_seconds, self.settings.ws_pong_timeout_seconds
+        with contextlib.suppress(WebSocketDisconnected, RuntimeError, OSError):
+            while True:
+                await asyncio.sleep(interval)
+                self._pong.clear()
+                await self.send_message({"type": "ping"})
+                try:
+                    async with asyncio.timeout(patience):
+                        await self._pong.wait()
+                except TimeoutError:
+                    await self.websocket.close(code=PONG_TIMEOUT, reason="No pong")
+                    return
+
+    async def shutdown(self) -> None:
+        if self._pinger is not None:
+            self._pinger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pinger
+        await super().shutdown()
+
+
+class GraphQLWebSocket(GraphQL[LiveContext, None]):
+    """The ``/graphql`` WebSocket route (mount it on a ``WebSocketRoute``)."""
+
+    graphql_transport_ws_handler_class = _Handler
+
+    def __init__(
+        self,
+        schema: BaseSchema,
+        *,
+        settings: Settings,
+        new_context: Callable[[], LiveContext],
+    ) -> None:
+        super().__init__(
+            schema,
+            graphql_ide=None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+            max_subscriptions_per_connection=settings.ws_max_subscriptions,
+            allowed_origins=("*",),
+        )
+        self.settings = settings
+        self.new_context = new_context
+        self.sockets = SocketCounter(settings.ws_max_sockets_per_token)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            raise ValueError("GraphQLWebSocket serves WebSocket connections only")
+        websocket = WebSocket(scope, receive=receive, send=send)
+        context = self.new_context()
+        context.handshake_authorization = websocket.headers.get("authorization")
+        context.client_address = _client_address(scope)
+        try:
+            await self.run(websocket, context=context)
+        finally:
+            if context.socket_key is not None:
+                self.sockets.release(context.socket_key)
+
+    async def on_ws_connect(self, context: LiveContext) -> UnsetType | dict[str, object] | None:
+        params = context.connection_params or {}
+        header = params.get("authorization", params.get("Authorization"))
+        if header is None:
+            header = context.handshake_authorization
+        if not isinstance(header, str | None):
+            raise ConnectionRejectionError()
+        try:
+            authentication = await authenticate_async(self.settings, header)
+        except SigningKeysUnavailableError as error:
+            raise _Refusal(TRY_AGAIN_LATER, "Signing keys unavailable") from error
+        except InvalidTokenError as error:
+            raise ConnectionRejectionError() from error
+        key = (
+            f"token:{authentication.token_id}"
+            if authentication.token_id
+            else f"address:{context.client_address}"
+        )
+        if not self.sockets.acquire(key):
+            raise _Refusal(TOO_MANY_SOCKETS, "Too many sockets for this token")
+        context.socket_key = key
+        context.actor = authentication.actor
+        return cast("UnsetType", UNSET)  # acknowledge without a payload
+
+    def encode_json(self, data: object) -> str:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _client_address(scope: Mapping[str, Any]) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"

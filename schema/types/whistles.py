@@ -1,0 +1,317 @@
+"""Whistles (吹哨), their summons (报到) and timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from hub.actors import Actor as ActorRecord
+from hub.geo.models import level_of_code
+from hub.whistles.models import Summons as SummonsRow
+from hub.whistles.models import SummonsStatus, WhistleKind, WhistleScope, WhistleStatus
+from hub.whistles.models import Whistle as WhistleRow
+from hub.whistles.models import WhistleEvent as EventRow
+from hub.whistles.queries import WhistleFilter, page_whistles
+from schema.context import Info
+from schema.errors import PublicError
+from schema.pages import page_request
+from schema.relay import Connection, Node, connection_from_page
+from schema.types.actor import Actor
+from schema.types.departments import Department
+from schema.types.geo import GeoPoint, Jurisdiction, wrap_jurisdiction
+
+if TYPE_CHECKING:
+    from schema.types.cases import Case
+
+CaseRef = Annotated["Case", strawberry.lazy("schema.types.cases")]
+
+for _domain_enum in (WhistleKind, WhistleScope, WhistleStatus, SummonsStatus):
+    strawberry.enum(_domain_enum)
+
+
+@strawberry.type(description="How the caller rated a summoned party (1–5).")
+class Rating:
+    score: int
+    comment: str | None
+
+
+@strawberry.type(description="The joint action's time and place (联合行动).")
+class JointAction:
+    at: dt.datetime
+    place: str
+
+
+@strawberry.type(description="One summoned party's duty to report on site (报到).")
+class Summons(Node):
+    row: strawberry.Private[SummonsRow]
+
+    def node_key(self) -> int:
+        return self.row.id
+
+    @strawberry.field
+    async def whistle(self, info: Info) -> Whistle:
+        row = await info.context.loaders.whistle_by_id.load(self.row.whistle_id)
+        assert row is not None
+        return Whistle(row=row)
+
+    @strawberry.field(description="The summoned department; null for a partner street office.")
+    async def department(self, info: Info) -> Department | None:
+        code = self.row.department_code
+        row = await info.context.loaders.department.load(code) if code else None
+        return Department(row=row) if row else None
+
+    @strawberry.field(description="A summoned street office (of another district, usually).")
+    async def partner(self, info: Info) -> Jurisdiction | None:
+        code = self.row.partner_code
+        return (
+            wrap_jurisdiction(await info.context.loaders.jurisdiction.load(code)) if code else None
+        )
+
+    @strawberry.field(description="The partner's summons that brought this department.")
+    async def invited_by(self, info: Info) -> Summons | None:
+        key = self.row.invited_by_id
+        row = await info.context.loaders.summons_by_id.load(key) if key else None
+        return Summons(row=row) if row else None
+
+    @strawberry.field
+    def status(self) -> SummonsStatus:
+        return self.row.status
+
+    @strawberry.field(description="Null while the whistle waits for review.")
+    def summoned_at(self) -> dt.datetime | None:
+        return self.row.summoned_at
+
+    @strawberry.field
+    def report_by(self) -> dt.datetime | None:
+        return self.row.report_by
+
+    @strawberry.field
+    def acknowledged_at(self) -> dt.datetime | None:
+        return self.row.acknowledged_at
+
+    @strawberry.field(description="When the party reported in on site.")
+    def arrived_at(self) -> dt.datetime | None:
+        return self.row.arrived_at
+
+    @strawberry.field(description="Where it reported in (WGS84).")
+    def arrived_location(self) -> GeoPoint | None:
+        if self.row.arrived_lat is None or self.row.arrived_lng is None:
+            return None
+        return GeoPoint(lat=self.row.arrived_lat, lng=self.row.arrived_lng)
+
+    @strawberry.field
+    def completed_at(self) -> dt.datetime | None:
+        return self.row.completed_at
+
+    @strawberry.field(description="Not on site by reportBy; counted against the department.")
+    def overdue(self) -> bool:
+        return self.row.overdue
+
+    @strawberry.field(description="Its part in the joint action.")
+    def task(self) -> str | None:
+        return self.row.task
+
+    @strawberry.field(description="The party's latest note (on reporting in or completing).")
+    def note(self) -> str | None:
+        return self.row.note
+
+    @strawberry.field
+    def rating(self) -> Rating | None:
+        if self.row.rating_score is None:
+            return None
+        return Rating(score=self.row.rating_score, comment=self.row.rating_comment)
+
+    @strawberry.field(description="Why the caller let the party go before it was done.")
+    async def release_reason(self, info: Info) -> str | None:
+        events = await info.context.loaders.whistle_events.load(self.row.whistle_id)
+        return next(
+            (
+                e.note
+                for e in events
+                if e.type == "SUMMONS_RELEASED" and e.summons_id == self.row.id
+            ),
+            None,
+        )
+
+
+@strawberry.type(description="One entry of a whistle's timeline.")
+class WhistleEvent:
+    row: strawberry.Private[EventRow]
+
+    @strawberry.field(description="A cursor: events are ordered by id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.row.id))
+
+    @strawberry.field
+    def type(self) -> str:
+        return self.row.type
+
+    @strawberry.field
+    def at(self) -> dt.datetime:
+        return self.row.at
+
+    @strawberry.field
+    def note(self) -> str | None:
+        return self.row.note
+
+    @strawberry.field
+    def actor(self) -> Actor:
+        return Actor(record=ActorRecord.from_record(self.row.actor))
+
+    @strawberry.field(description="The summons concerned, when one party changed.")
+    async def summons(self, info: Info) -> Summons | None:
+        key = self.row.summons_id
+        row = await info.context.loaders.summons_by_id.load(key) if key else None
+        return Summons(row=row) if row else None
+
+    @strawberry.field
+    async def whistle(self, info: Info) -> Whistle:
+        row = await info.context.loaders.whistle_by_id.load(self.row.whistle_id)
+        assert row is not None
+        return Whistle(row=row)
+
+
+@strawberry.type(description="A street office summons departments to report on site (吹哨报到).")
+class Whistle(Node):
+    row: strawberry.Private[WhistleRow]
+
+    def node_key(self) -> str:
+        return self.row.number
+
+    @strawberry.field(description="Human-readable: W-<district>-<yyyymmdd>-<serial>.")
+    def number(self) -> str:
+        return self.row.number
+
+    @strawberry.field
+    def kind(self) -> WhistleKind:
+        return self.row.kind
+
+    @strawberry.field(description="Derived from who is summoned and where the cases lie.")
+    def scope(self) -> WhistleScope:
+        return self.row.scope
+
+    @strawberry.field
+    def status(self) -> WhistleStatus:
+        return self.row.status
+
+    @strawberry.field(description="The street office (or district) that blew the whistle.")
+    async def caller(self, info: Info) -> Jurisdiction:
+        row = await info.context.loaders.jurisdiction.load(self.row.caller_code)
+        assert row is not None
+        return Jurisdiction(row=row)
+
+    @strawberry.field(description="The source cases (哨源); whoever sees the whistle sees them.")
+    async def cases(self, info: Info) -> list[CaseRef]:
+        from schema.types.cases import Case
+
+        return [Case(row=row) for row in await info.context.loaders.whistle_cases.load(self.row.id)]
+
+    @strawberry.field(description="Every summoned party, in the order summoned.")
+    async def summons(self, info: Info) -> list[Summons]:
+        rows = await info.context.loaders.whistle_summons.load(self.row.id)
+        return [Summons(row=row) for row in rows]
+
+    @strawberry.field
+    def reason(self) -> str:
+        return self.row.reason
+
+    @strawberry.field(description="The report-in window the summons were given.")
+    def report_within_minutes(self) -> int:
+        return self.row.report_within_minutes
+
+    @strawberry.field(description="When the first summons had to be on site.")
+    def report_by(self) -> dt.datetime | None:
+        return self.row.report_by
+
+    @strawberry.field
+    def opened_at(self) -> dt.datetime:
+        return self.row.opened_at
+
+    @strawberry.field
+    def reviewed_at(self) -> dt.datetime | None:
+        return self.row.reviewed_at
+
+    @strawberry.field
+    def review_note(self) -> str | None:
+        return self.row.review_note
+
+    @strawberry.field
+    def resolved_at(self) -> dt.datetime | None:
+        return self.row.resolved_at
+
+    @strawberry.field
+    def closed_at(self) -> dt.datetime | None:
+        return self.row.closed_at
+
+    @strawberry.field(description="0 street, 1 district platform, 2 city platform.")
+    def escalation_level(self) -> int:
+        return self.row.escalation_level
+
+    @strawberry.field
+    def joint_action(self) -> JointAction | None:
+        if self.row.action_at is None or self.row.action_place is None:
+            return None
+        return JointAction(at=self.row.action_at, place=self.row.action_place)
+
+    @strawberry.field(description="Why parties were released before they were done.")
+    def release_reason(self) -> str | None:
+        return self.row.release_reason
+
+    @strawberry.field(description="The result fed back on closing (结果反馈).")
+    def feedback(self) -> str | None:
+        return self.row.feedback
+
+    @strawberry.field(description="True when any summoned party went overdue.")
+    async def overdue(self, info: Info) -> bool:
+        return any(
+            row.overdue for row in await info.context.loaders.whistle_summons.load(self.row.id)
+        )
+
+    @strawberry.field(description="The timeline, oldest first: the whistle's audit trail.")
+    async def events(self, info: Info) -> list[WhistleEvent]:
+        rows = await info.context.loaders.whistle_events.load(self.row.id)
+        return [WhistleEvent(row=row) for row in rows]
+
+
+@strawberry.input(description="Which whistles; every condition must hold.")
+class WhistleFilterInput:
+    jurisdiction_code: str | None = strawberry.field(
+        default=None, description="The caller or a partner lies within it (any level)."
+    )
+    department_code: str | None = strawberry.field(
+        default=None, description="This department was summoned."
+    )
+    status: WhistleStatus | None = None
+    kind: WhistleKind | None = None
+    scope: WhistleScope | None = None
+    overdue: bool | None = None
+
+
+async def whistles_connection(
+    info: Info,
+    whistle_filter: WhistleFilterInput,
+    first: int,
+    after: str | None,
+    *,
+    case_id: int | None = None,
+) -> Connection[Whistle]:
+    request = page_request(first, after)
+    code = whistle_filter.jurisdiction_code
+    if code and level_of_code(code) is None:
+        raise PublicError("UNKNOWN_JURISDICTION", f"no jurisdiction {code!r}")
+    query_filter = WhistleFilter(
+        jurisdiction_code=code,
+        department_code=whistle_filter.department_code,
+        status=whistle_filter.status,
+        kind=whistle_filter.kind,
+        scope=whistle_filter.scope,
+        overdue=whistle_filter.overdue,
+        case_id=case_id,
+    )
+    async with info.context.sessionmaker() as session:
+        page = await page_whistles(
+            session=session, whistle_filter=query_filter, actor=info.context.actor, page=request
+        )
+    return connection_from_page(page, lambda row: Whistle(row=row))

@@ -1,0 +1,168 @@
+"""graphql-transport-ws hygiene: authentication, pings, caps, subscriptions only, clean complete."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import websockets
+
+from hub.actors import Role
+from hub.config import Settings
+from tests.cases.factories import REPORT, Actors, ok
+from tests.conftest import GraphQLClient, expired
+from tests.events.client import TIMEOUT, connect
+from tests.events.conftest import LiveHub, live_hub, top_event_id
+
+pytestmark = pytest.mark.usefixtures("clean")
+
+CASE_EVENTS = "subscription($after: ID) { caseEvents(after: $after) { id type } }"
+
+
+@pytest.fixture
+def strict(settings: Settings) -> Iterator[LiveHub]:
+    """A hub with short protocol timers and small caps, so that tests reach them quickly."""
+    tight = settings.model_copy(
+        update={
+            "ws_init_timeout_seconds": 0.3,
+            "ws_ping_seconds": 0.2,
+            "ws_pong_timeout_seconds": 0.3,
+            "ws_max_subscriptions": 2,
+            "ws_max_sockets_per_token": 2,
+        }
+    )
+    with live_hub(tight) as hub:
+        yield hub
+
+
+async def test_a_bad_token_closes_the_socket_with_4403(live: LiveHub) -> None:
+    for token in ("not-a-jwt", expired(live.settings)):
+        async with connect(live.url, init=False) as socket:
+            await socket.init(token)
+            code, _ = await socket.closed()
+            assert code == 4403
+            assert not socket.acknowledged.is_set()
+
+
+async def test_the_token_may_come_in_the_handshake_header_instead(live: LiveHub) -> None:
+    url = live.url.replace("http://", "ws://") + "/graphql"
+    token = Actors(live.server).city
+    async with websockets.connect(
+        url,
+        subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
+        additional_headers={"Authorization": f"Bearer {token}"},
+    ) as connection:
+        await connection.send('{"type": "connection_init"}')
+        assert '"connection_ack"' in str(await connection.recv())
+
+
+async def test_a_socket_that_never_says_connection_init_is_closed_with_4408(
+    strict: LiveHub,
+) -> None:
+    async with connect(strict.url, init=False) as socket:
+        code, reason = await socket.closed()
+    assert (code, reason) == (4408, "Connection initialisation timeout")
+
+
+async def test_the_server_pings_and_closes_a_socket_that_never_pongs(strict: LiveHub) -> None:
+    token = Actors(strict.server).city
+    # a live client answers each ping and keeps its socket
+    async with connect(strict.url, token) as alive:
+        for _ in range(3):
+            message = await alive.others.get()
+            assert message == {"type": "ping"}
+        assert alive.close_code is None
+    # a dead one is let go
+    async with connect(strict.url, token, pong=False) as dead:
+        code, reason = await dead.closed()
+    assert (code, reason) == (4408, "No pong")
+    assert dead.pings >= 1
+
+
+async def test_queries_and_mutations_belong_on_http(live: LiveHub) -> None:
+    async with connect(live.url, Actors(live.server).city) as socket:
+        query = await (await socket.subscribe("{ me { sub } }")).ended()
+        mutation = await (
+            await socket.subscribe(
+                'mutation { closeCase(input: {caseNumber: "x"}) { errors { code } } }'
+            )
+        ).ended()
+    for end in (query, mutation):
+        assert end.kind == "error"
+        assert end.payload[0]["extensions"]["code"] == "SUBSCRIPTIONS_ONLY"
+
+
+async def test_subscriptions_per_socket_and_sockets_per_token_are_capped(strict: LiveHub) -> None:
+    token = Actors(strict.server).city
+    async with connect(strict.url, token) as socket:
+        await socket.subscribe(CASE_EVENTS)
+        await socket.subscribe(CASE_EVENTS)
+        third = await (await socket.subscribe(CASE_EVENTS)).ended()
+        assert third.kind == "error"
+        assert third.payload[0]["message"] == "Subscription limit reached"
+        async with connect(strict.url, token), connect(strict.url, token, init=False) as extra:
+            await extra.init(token)
+            code, reason = await extra.closed()
+            assert (code, reason) == (4429, "Too many sockets for this token")
+    # a socket closed gives its place back (the server notices the close a moment later)
+    await admitted_again(strict, token)
+
+
+async def admitted_again(hub: LiveHub, token: str) -> None:
+    for _ in range(50):
+        async with connect(hub.url, token, init=False) as socket:
+            await socket.init(token)
+            await socket.wait_for_ack_or_close(TIMEOUT)
+            if socket.acknowledged.is_set():
+                return
+    pytest.fail("the server never gave the sockets' places back")
+
+
+async def test_without_a_token_or_as_an_observer_nothing_is_subscribed(live: LiveHub) -> None:
+    observer = live.token(Role.OBSERVER, jurisdiction="110000")
+    for token in (None, observer):
+        async with connect(live.url, token) as socket:
+            cases = await (await socket.subscribe(CASE_EVENTS)).ended()
+            whistles = await (
+                await socket.subscribe("subscription { whistleEvents { id } }")
+            ).ended()
+        for end in (cases, whistles):
+            assert end.payload[0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_client_complete_ends_the_subscription_on_the_server(
+    live: LiveHub, http: GraphQLClient
+) -> None:
+    # given two subscriptions on one socket, the first completed by the client
+    after = str(await top_event_id(live.settings, "case_event"))
+    city = Actors(live.server).city
+    async with connect(live.url, city) as socket:
+        first = await socket.subscribe(CASE_EVENTS, after=after)
+        await first.complete()
+        second = await socket.subscribe(CASE_EVENTS, after=after)
+        # when a case is reported
+        await report(http, city)
+        # then only the second hears of it, and the server holds only the second subscriber
+        event: dict[str, Any] = (await second.next())["caseEvents"]
+        assert event["type"] == "REPORTED"
+        assert first.messages.empty()
+        assert live.feed.cases.subscribers == 1
+    # and a socket closed takes its subscriptions with it
+    async with connect(live.url, city) as socket:
+        again = await socket.subscribe(CASE_EVENTS, after=event["id"])
+        await report(http, city)
+        await again.next()
+        assert live.feed.cases.subscribers == 1
+
+
+async def report(http: GraphQLClient, token: str) -> None:
+    await ok(
+        http,
+        REPORT,
+        token,
+        description="施工噪声",
+        categoryCode="NOISE",
+        source="HOTLINE_12345",
+        location={"lat": 39.900, "lng": 116.235},
+    )
