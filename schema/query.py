@@ -11,6 +11,7 @@ from hub.departments import service as departments
 from hub.errors import DomainError
 from hub.geo import service as geo
 from hub.geo.models import level_of_code
+from schema.audit_query import AuditQuery
 from schema.context import Info
 from schema.errors import PublicError
 from schema.metrics_query import MetricsQuery
@@ -99,7 +100,7 @@ def _raise_public(error: DomainError) -> None:
 
 
 @strawberry.type
-class Query(MetricsQuery, WhistleQuery, AdapterQuery):
+class Query(MetricsQuery, WhistleQuery, AdapterQuery, AuditQuery):
     @strawberry.field(description="Fetches an object given its global id.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)

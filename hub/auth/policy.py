@@ -83,10 +83,10 @@ def case_visibility(actor: Actor) -> ColumnElement[bool]:
     prefix = scope_prefix(actor)
     if role is Role.DISTRICT_PLATFORM and prefix:
         return or_(
-            Case.district_code.startswith(prefix),
+            Case.district_code.startswith(prefix, autoescape=True),
             exists().where(
                 CaseJurisdiction.case_id == Case.id,
-                CaseJurisdiction.subdistrict_code.startswith(prefix),
+                CaseJurisdiction.subdistrict_code.startswith(prefix, autoescape=True),
             ),
         )
     if role is Role.STREET_OFFICE and prefix:
@@ -97,7 +97,7 @@ def case_visibility(actor: Actor) -> ColumnElement[bool]:
             ),
         )
     if role is Role.GRID_WORKER and prefix:
-        return Case.grid_code.startswith(prefix)
+        return Case.grid_code.startswith(prefix, autoescape=True)
     if role is Role.DEPARTMENT and actor.department_code:
         return exists().where(
             CaseDispatch.case_id == Case.id,
@@ -182,9 +182,12 @@ def whistle_visibility(actor: Actor) -> ColumnElement[bool]:
         prefix = scope_prefix(actor)
         seated = select_department_seated_in(prefix)
         return or_(
-            Whistle.caller_code.startswith(prefix),
+            Whistle.caller_code.startswith(prefix, autoescape=True),
             summoned.where(
-                or_(Summons.partner_code.startswith(prefix), Summons.department_code.in_(seated))
+                or_(
+                    Summons.partner_code.startswith(prefix, autoescape=True),
+                    Summons.department_code.in_(seated),
+                )
             ),
         )
     if role is Role.STREET_OFFICE and code:
@@ -220,7 +223,9 @@ def may_see_whistle(
 
 
 def select_department_seated_in(prefix: str) -> Select[str]:
-    return select(Department.code).where(Department.jurisdiction_code.startswith(prefix))
+    return select(Department.code).where(
+        Department.jurisdiction_code.startswith(prefix, autoescape=True)
+    )
 
 
 def _platform_of(actor: Actor, district_code: str) -> bool:

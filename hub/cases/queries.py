@@ -48,10 +48,10 @@ def filtered(case_filter: CaseFilter, actor: Actor) -> Select[Case]:
         prefix = descendant_prefix(f.jurisdiction_code)
         query = query.where(
             or_(
-                Case.subdistrict_code.startswith(prefix),
+                Case.subdistrict_code.startswith(prefix, autoescape=True),
                 exists().where(
                     CaseJurisdiction.case_id == Case.id,
-                    CaseJurisdiction.subdistrict_code.startswith(prefix),
+                    CaseJurisdiction.subdistrict_code.startswith(prefix, autoescape=True),
                 ),
             )
         )
@@ -80,9 +80,9 @@ def filtered(case_filter: CaseFilter, actor: Actor) -> Select[Case]:
     if f.text:
         query = query.where(
             or_(
-                Case.description.contains(f.text),
-                Case.title.contains(f.text),
-                Case.address.contains(f.text),
+                Case.description.contains(f.text, autoescape=True),
+                Case.title.contains(f.text, autoescape=True),
+                Case.address.contains(f.text, autoescape=True),
             )
         )
     if f.overdue is not None:

@@ -23,7 +23,7 @@ def filter_query(*, jurisdiction_code: str | None, category_code: str | None) ->
     query = select(Department)
     if jurisdiction_code is not None:
         prefix = descendant_prefix(jurisdiction_code)
-        query = query.where(Department.jurisdiction_code.startswith(prefix))
+        query = query.where(Department.jurisdiction_code.startswith(prefix, autoescape=True))
     if category_code is not None:
         query = query.where(
             exists().where(

@@ -70,7 +70,10 @@ def search_query(
     if search:
         # A code prefix or a fragment of the name (names are Chinese: no case folding needed).
         query = query.where(
-            or_(Jurisdiction.code.startswith(search), Jurisdiction.name.contains(search))
+            or_(
+                Jurisdiction.code.startswith(search, autoescape=True),
+                Jurisdiction.name.contains(search, autoescape=True),
+            )
         )
     return query
 

@@ -98,12 +98,26 @@ class GraphQLParams:
         operation_name = payload.get("operationName")
         if operation_name is not None and not isinstance(operation_name, str):
             raise RequestRejected(400, 'The "operationName" parameter must be a string or null.')
-        return cls(
+        params = cls(
             query=query,
             variables=_optional_map(payload, "variables"),
             operation_name=operation_name,
             extensions=_optional_map(payload, "extensions"),
         )
+        if _holds_nul(query) or "\\u0000" in query or _holds_nul(params.variables):
+            # PostgreSQL cannot store NUL in text; refuse it up front, the same on every backend.
+            raise RequestRejected(400, "NUL characters (U+0000) are not accepted.")
+        return params
+
+
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _optional_map(payload: JSONObject, key: str) -> JSONObject | None:

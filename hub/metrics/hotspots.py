@@ -67,7 +67,9 @@ def matching(query: HotspotQuery) -> list[ColumnElement[bool]]:
     conditions = [Case.reported_at >= query.start, Case.reported_at < query.end, place.is_not(None)]
     if query.jurisdiction_code and query.jurisdiction_code != "110000":
         conditions.append(
-            Case.subdistrict_code.startswith(descendant_prefix(query.jurisdiction_code))
+            Case.subdistrict_code.startswith(
+                descendant_prefix(query.jurisdiction_code), autoescape=True
+            )
         )
     if query.category_code:
         leaves = select(Category.code).where(Category.parent_code == query.category_code)
@@ -75,7 +77,7 @@ def matching(query: HotspotQuery) -> list[ColumnElement[bool]]:
             or_(Case.category_code == query.category_code, Case.category_code.in_(leaves))
         )
     if query.text:
-        conditions.append(Case.description.contains(query.text))
+        conditions.append(Case.description.contains(query.text, autoescape=True))
     if query.unresolved_only:
         conditions.append(unresolved())
     return conditions

@@ -136,6 +136,6 @@ async def rates_by_unit(
         .group_by(unit)
     )
     if parent_code and parent_code != "110000":
-        query = query.where(unit.startswith(descendant_prefix(parent_code)))
+        query = query.where(unit.startswith(descendant_prefix(parent_code), autoescape=True))
     rows = (await session.execute(query)).all()
     return {code: Rates(*(int(value) for value in counts)) for code, *counts in rows}

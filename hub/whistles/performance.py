@@ -52,7 +52,9 @@ def _matching(
         conditions.append(Summons.department_code == department_code)
     if jurisdiction_code:
         seated = select(Department.code).where(
-            Department.jurisdiction_code.startswith(descendant_prefix(jurisdiction_code))
+            Department.jurisdiction_code.startswith(
+                descendant_prefix(jurisdiction_code), autoescape=True
+            )
         )
         conditions.append(Summons.department_code.in_(seated))
     if period.start:

@@ -44,9 +44,10 @@ def filtered(whistle_filter: WhistleFilter, actor: Actor) -> Select[Whistle]:
         prefix = descendant_prefix(f.jurisdiction_code)
         query = query.where(
             or_(
-                Whistle.caller_code.startswith(prefix),
+                Whistle.caller_code.startswith(prefix, autoescape=True),
                 exists().where(
-                    Summons.whistle_id == Whistle.id, Summons.partner_code.startswith(prefix)
+                    Summons.whistle_id == Whistle.id,
+                    Summons.partner_code.startswith(prefix, autoescape=True),
                 ),
             )
         )
