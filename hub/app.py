@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -65,6 +66,9 @@ class Hub:
     async def start(self) -> None:
         await self.geo.load(self.sessionmaker)
         await self.events.start()
+        # The geography is static and large: keep it out of every garbage collection, or a
+        # full one pauses the process ~0.1 s (felt by 10,000 subscribers at once).
+        gc.freeze()
         if self.settings.sweep_interval_seconds > 0:
             self.sweeper = asyncio.create_task(
                 sweep_forever(self.sessionmaker, interval=self.settings.sweep_interval_seconds)

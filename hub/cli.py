@@ -65,6 +65,8 @@ def serve(
         log_level="info",
         ws_ping_interval=20,
         ws_ping_timeout=20,
+        # Events are small JSON: compressing each costs CPU and a zlib context per socket.
+        ws_per_message_deflate=False,
     )
 
 

@@ -18,7 +18,7 @@ from schema.mutation import Mutation
 from schema.query import Query
 from schema.relay import Node
 from schema.scalars import SCALARS
-from schema.subscription import Subscription
+from schema.subscription import SharedDocuments, SharedEventExecution, Subscription
 from schema.types.adapters import AdapterRun
 from schema.types.cases import Case
 from schema.types.departments import Category, Department
@@ -80,10 +80,12 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         subscription=Subscription,
         types=[Node, Jurisdiction, Grid, Department, Category, Case, AdapterRun],
         extensions=[
+            SharedDocuments,
             *limits.extensions(),
             lambda: MaskErrors(should_mask_error=lambda error: not _visible(error)),
         ],
         config=StrawberryConfig(scalar_map=SCALARS),
+        execution_context_class=SharedEventExecution,
     )
 
 

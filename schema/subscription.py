@@ -4,17 +4,28 @@ Each operation on a socket runs with a context of its own (``LiveContext.for_ope
 each delivered event is resolved with DataLoaders shared by every subscriber receiving that
 event in this process -- a socket lives for hours, so the loaders of a request would serve stale
 rows, and 10,000 subscribers must not ask the database 10,000 times for the same case.
+
+Going further, subscribers asking the same thing see the same answer: an event's selection is
+executed once per operation text, variables and viewer -- the actor's role, jurisdiction and
+department, which is all any resolver looks at -- and the result is shared
+(``SharedEventExecution``).  A fan-out to 10,000 operators of one district platform costs one
+execution and 10,000 sends, not 10,000 executions.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+import json
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar, cast
 
 import strawberry
-from sqlalchemy import Select
+from graphql import DocumentNode, print_ast
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from hub.auth.policy import may_read_cases, may_read_whistles
 from hub.events.feed import EventFeed
@@ -29,7 +40,9 @@ from schema.types.cases import CaseEvent
 from schema.types.whistles import WhistleEvent
 from schema.whistles_query import visible_whistle
 
-__all__ = ["LiveContext", "Subscription"]
+__all__ = ["LiveContext", "SharedDocuments", "SharedEventExecution", "Subscription"]
+
+SHARED_DOCUMENTS = 512  # distinct subscription texts kept parsed
 
 T = TypeVar("T")
 
@@ -43,9 +56,22 @@ class LiveContext(Context):
     connection_params: dict[str, object] | None = field(default=None, kw_only=True)
     socket_key: str | None = field(default=None, kw_only=True)
     client_address: str = field(default="unknown", kw_only=True)
+    current: Delivery[Any, Any] | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        """No loaders until needed: a socket idles for hours, and there may be 10,000."""
+
+    async def check(self, find: Awaitable[T]) -> T:
+        """Await ``find`` (a look-up through loaders) with loaders made for it alone."""
+        async with self.feed.gate:
+            self.loaders = Loaders(self.sessionmaker)
+            try:
+                return await find
+            finally:
+                del self.loaders
 
     def for_operation(self) -> LiveContext:
-        """A copy for one operation: same actor and feed, loaders of its own."""
+        """A copy for one operation: same actor and feed."""
         return dataclasses.replace(self)
 
     def use(self, delivery: Delivery[Any, Any]) -> None:
@@ -54,19 +80,96 @@ class LiveContext(Context):
         loaders = memo.get("loaders")
         if loaders is None:
             loaders = memo["loaders"] = Loaders(self.sessionmaker)
-        facts = delivery.facts
-        if isinstance(facts, CaseFacts):
-            key = facts.case.id
-            loaders.case_by_id.prime(key, facts.case)
-            loaders.case_crossed.prime(key, facts.crossed)
-            loaders.case_dispatches.prime(key, facts.dispatches)
-        elif isinstance(facts, WhistleFacts):
-            key = facts.whistle.id
-            loaders.whistle_by_id.prime(key, facts.whistle)
-            loaders.whistle_summons.prime(key, facts.summons)
-            for summons in facts.summons:
-                loaders.summons_by_id.prime(summons.id, summons)
+            memo["primed"] = set()
+        primed: set[int] = memo["primed"]
+        if delivery.facts is not None and id(delivery.facts) not in primed:
+            primed.add(id(delivery.facts))  # the facts live as long as the batch
+            _prime(loaders, delivery.facts)
         self.loaders = loaders
+        self.current = delivery
+
+    def release(self) -> None:
+        """The event went out: hold nothing of it while waiting for the next."""
+        self.current = None
+        self.__dict__.pop("loaders", None)
+
+
+def _prime(loaders: Loaders, facts: object) -> None:
+    if isinstance(facts, CaseFacts):
+        key = facts.case.id
+        loaders.case_by_id.prime(key, facts.case)
+        loaders.case_crossed.prime(key, facts.crossed)
+        loaders.case_dispatches.prime(key, facts.dispatches)
+    elif isinstance(facts, WhistleFacts):
+        key = facts.whistle.id
+        loaders.whistle_by_id.prime(key, facts.whistle)
+        loaders.whistle_summons.prime(key, facts.summons)
+        for summons in facts.summons:
+            loaders.summons_by_id.prime(summons.id, summons)
+
+
+class SharedDocuments(SchemaExtension):
+    """Subscriptions of the same text share one parsed document (its AST is immutable).
+
+    Each parsed document is some 150 objects that live as long as the subscription; 10,000
+    copies of one text would be 1.5 million objects for every full garbage collection to walk.
+    Placed before the query limits: a text already parsed passed them, and a new one is parsed
+    (within them) by the limits extension and remembered here afterwards.
+    """
+
+    documents: ClassVar[OrderedDict[str, DocumentNode]] = OrderedDict()  # per process
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        query = context.query if isinstance(context.context, LiveContext) else None
+        if query is not None and query in self.documents:
+            self.documents.move_to_end(query)
+            context.graphql_document = self.documents[query]
+        yield
+        if query is not None and context.graphql_document is not None:
+            self.documents[query] = context.graphql_document
+            if len(self.documents) > SHARED_DOCUMENTS:
+                self.documents.popitem(last=False)
+
+
+class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
+    """Executes a subscription event once per (event, operation, variables, viewer); shares it.
+
+    The result of an event's execution depends on nothing else: the event row, the batch's
+    loaders, the operation and its variables, and the actor's role, jurisdiction and
+    department (no resolver reads who, only what kind of viewer).  The first subscriber of a
+    kind executes; the others await the same task (shielded: one leaving cancels nothing).
+    """
+
+    _sharing: tuple[object, ...] | None = None
+
+    def build_per_event_executor(self, payload: Any) -> SharedEventExecution:
+        executor = cast("SharedEventExecution", super().build_per_event_executor(payload))
+        if self._sharing is None and isinstance(self.context_value, LiveContext):
+            actor = self.context_value.actor
+            self._sharing = (
+                print_ast(self.operation),
+                *(print_ast(fragment) for fragment in self.fragment_definitions.values()),
+                json.dumps(self.variable_values.coerced, sort_keys=True, default=str),
+                actor.role,
+                actor.jurisdiction_code,
+                actor.department_code,
+            )
+        executor._sharing = self._sharing
+        return executor
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        context = self.context_value
+        delivery = context.current if isinstance(context, LiveContext) else None
+        if delivery is None or self._sharing is None:
+            return super().execute_operation(serially)
+        shared: dict[tuple[object, ...], Any] = delivery.batch.memo.setdefault("results", {})
+        key = (type(delivery.row).__name__, delivery.row.id, self._sharing)
+        if key not in shared:
+            outcome = super().execute_operation(serially)
+            shared[key] = asyncio.ensure_future(outcome) if self.is_awaitable(outcome) else outcome
+        found = shared[key]
+        return asyncio.shield(found) if isinstance(found, asyncio.Future) else found
 
 
 def _live(info: Info) -> LiveContext:
@@ -96,18 +199,23 @@ def _check_jurisdiction(code: str | None) -> None:
 async def _follow(
     context: LiveContext,
     stream: Stream[Any, Any],
-    accepts: Callable[[Any], bool],
-    replay: Callable[[int, int], Select[Any]],
+    selection: CaseSelection | WhistleSelection,
     after: int | None,
     wrap: Callable[[Any], T],
 ) -> AsyncGenerator[T, None]:
     deliveries: AsyncIterator[Delivery[Any, Any]] = stream.follow(
-        accepts, replay, after=after, limit=context.settings.ws_max_queued_events
+        selection.matches,
+        selection.replay,
+        after=after,
+        limit=context.settings.ws_max_queued_events,
+        share=selection.key,
     )
     try:
         async for delivery in deliveries:
             context.use(delivery)
             yield wrap(delivery.row)
+            context.release()
+            del delivery
     except SubscriberTooSlowError as error:
         resume = None if error.last_id is None else str(error.last_id)
         raise PublicError(
@@ -142,15 +250,14 @@ class Subscription:
         if not may_read_cases(context.actor):
             raise PublicError("FORBIDDEN", "Your role does not read individual cases.")
         _check_jurisdiction(jurisdiction_code)
-        if case_number is not None and await visible_case(info, case_number) is None:
+        if case_number is not None and not await context.check(visible_case(info, case_number)):
             raise PublicError("NOT_FOUND", f"no case {case_number!r}")
         selection = CaseSelection(context.actor, case_number, jurisdiction_code, department_code)
         stream = context.feed.cases
         return _follow(
             context,
             stream,
-            selection.matches,
-            selection.replay,
+            selection,
             cursor,
             lambda row: CaseEvent(row=row),
         )
@@ -178,7 +285,9 @@ class Subscription:
         if not may_read_whistles(context.actor):
             raise PublicError("FORBIDDEN", "Your role does not read individual whistles.")
         _check_jurisdiction(jurisdiction_code)
-        if whistle_number is not None and await visible_whistle(info, whistle_number) is None:
+        if whistle_number is not None and not await context.check(
+            visible_whistle(info, whistle_number)
+        ):
             raise PublicError("NOT_FOUND", f"no whistle {whistle_number!r}")
         selection = WhistleSelection(
             context.actor, whistle_number, jurisdiction_code, department_code
@@ -187,8 +296,7 @@ class Subscription:
         return _follow(
             context,
             stream,
-            selection.matches,
-            selection.replay,
+            selection,
             cursor,
             lambda row: WhistleEvent(row=row),
         )

@@ -34,11 +34,14 @@ class EventFeed:
         self.settings = settings
         self.sessionmaker = sessionmaker
         timeout = settings.events_gap_timeout_seconds
+        # Subscribing reads the database (checks, replays): at most half the pool at once, so
+        # that a storm of reconnecting clients waits its turn here rather than timing out there.
+        self.gate = asyncio.Semaphore(max(1, settings.db_pool_size // 2))
         self.cases: Stream[CaseEvent, CaseFacts] = Stream(
-            CASES, sessionmaker, dialect=dialect, gap_timeout=timeout
+            CASES, sessionmaker, dialect=dialect, gap_timeout=timeout, gate=self.gate
         )
         self.whistles: Stream[WhistleEvent, WhistleFacts] = Stream(
-            WHISTLES, sessionmaker, dialect=dialect, gap_timeout=timeout
+            WHISTLES, sessionmaker, dialect=dialect, gap_timeout=timeout, gate=self.gate
         )
         if bus is None:
             bus = (

@@ -140,6 +140,13 @@ class CaseSelection:
             self.actor, case, facts.crossed, facts.dispatched
         )
 
+    @property
+    def key(self) -> tuple[object, ...]:
+        """What the selection depends on: the kind of viewer (not who), and the filters."""
+        actor = self.actor
+        viewer = (actor.role, actor.jurisdiction_code, actor.department_code)
+        return ("case", *viewer, self.case_number, self.jurisdiction_code, self.department_code)
+
     def replay(self, after: int, upto: int) -> Select[CaseEvent]:
         """The same selection in SQL, for the events in ``(after, upto]``."""
         query = cases.filtered(
@@ -180,6 +187,13 @@ class WhistleSelection:
         return may_read_whistles(self.actor) and may_see_whistle(
             self.actor, whistle, facts.summons, facts.seats
         )
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        actor = self.actor
+        viewer = (actor.role, actor.jurisdiction_code, actor.department_code)
+        filters = (self.whistle_number, self.jurisdiction_code, self.department_code)
+        return ("whistle", *viewer, *filters)
 
     def replay(self, after: int, upto: int) -> Select[WhistleEvent]:
         query = whistles.filtered(

@@ -25,8 +25,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -50,6 +50,8 @@ PRIME_WINDOW = 1000  # PostgreSQL: ids below the top re-read at start-up, for op
 MIN_GAP_AGE = 0.5  # seconds before a gap's horizon is taken (its writer surely has an xid by then)
 GAP_ROUND_SECONDS = 0.25  # how often to look again while a gap holds events back
 MAX_QUERY_RANGES = 50
+REPLAYS_AT_ONCE = 4
+REPLAY_PAGES_KEPT = 256
 LATE_WATCH_FACTOR = 10
 
 Replay = Callable[[int, int], Select[Any]]
@@ -158,6 +160,7 @@ class Stream(Generic[E, F]):
         *,
         dialect: str,
         gap_timeout: float,
+        gate: asyncio.Semaphore | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.source: Source[E, F] = source
@@ -173,6 +176,8 @@ class Stream(Generic[E, F]):
         self._backdate = 0.0
         self._subscribers: set[Subscriber[E, F]] = set()
         self._wake = asyncio.Event()
+        self.gate = gate or asyncio.Semaphore(REPLAYS_AT_ONCE)  # database work of subscribing
+        self._pages: OrderedDict[Hashable, asyncio.Future[tuple[list[E], Batch]]] = OrderedDict()
 
     @property
     def kind(self) -> str:
@@ -372,8 +377,11 @@ class Stream(Generic[E, F]):
         *,
         after: int | None,
         limit: int,
+        share: Hashable | None = None,
     ) -> AsyncIterator[Delivery[E, F]]:
         """Every accepted event after ``after`` (or from now), each once, in id order.
+
+        ``share`` names what the replay depends on (selections with equal ones replay alike).
 
         Registers first, then replays ``(after, safe-at-registration]`` from the database,
         then goes live: the live queue holds exactly the events released after registration.
@@ -387,12 +395,13 @@ class Stream(Generic[E, F]):
         replayed_late: set[int] = set()  # replayed ids that may yet come live (given-up gaps)
         try:
             if after is not None and after < start:
-                async for delivery in self._replay(replay, after, start):
+                async for delivery in self._replay(replay, share, after, start):
                     key = delivery.row.id
                     if any(lo <= key <= hi for lo, hi in watched):
                         replayed_late.add(key)
                     last = key
                     yield delivery
+                    del delivery  # hold nothing of it (its batch) while waiting for more
             while True:
                 delivery = await subscriber.get(last)
                 key = delivery.row.id
@@ -400,19 +409,49 @@ class Stream(Generic[E, F]):
                     continue
                 last = key
                 yield delivery
+                del delivery
         finally:
             self.unregister(subscriber)
 
-    async def _replay(self, replay: Replay, after: int, upto: int) -> AsyncIterator[Delivery[E, F]]:
+    async def _replay(
+        self, replay: Replay, share: Hashable | None, after: int, upto: int
+    ) -> AsyncIterator[Delivery[E, F]]:
         while after < upto:
-            async with self.sessionmaker() as session:
-                rows = list((await session.scalars(replay(after, upto).limit(REPLAY_PAGE))).all())
+            rows, batch = await self._page(replay, share, after, upto)
             if not rows:
                 return
-            batch = Batch()
             for row in rows:
                 yield Delivery(row, None, batch)
             after = rows[-1].id
+
+    async def _page(
+        self, replay: Replay, share: Hashable | None, after: int, upto: int
+    ) -> tuple[list[E], Batch]:
+        """One page of a replay, read once for every subscriber asking the same of it.
+
+        After a deploy thousands of clients resume at once, most from the same last event:
+        they share one query and one batch (so one execution of each replayed event, too).
+        The rows of ``(after, upto]`` are settled, so a page read a moment ago is still true.
+        """
+        key = None if share is None else (share, after, upto)
+        page = self._pages.get(key) if key is not None else None
+        if page is None:
+            page = asyncio.ensure_future(self._read_page(replay, after, upto))
+            page.add_done_callback(lambda done: self._forget_failed(key, done))
+            if key is not None:
+                self._pages[key] = page
+                if len(self._pages) > REPLAY_PAGES_KEPT:
+                    self._pages.popitem(last=False)
+        return await asyncio.shield(page)
+
+    async def _read_page(self, replay: Replay, after: int, upto: int) -> tuple[list[E], Batch]:
+        async with self.gate, self.sessionmaker() as session:
+            rows = list((await session.scalars(replay(after, upto).limit(REPLAY_PAGE))).all())
+        return rows, Batch()
+
+    def _forget_failed(self, key: Hashable | None, page: asyncio.Future[Any]) -> None:
+        if page.cancelled() or page.exception() is not None:
+            self._pages.pop(key, None)
 
 
 _SNAPSHOT = text(

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import timedelta
 from typing import Any, cast
@@ -43,6 +43,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    Message,
     PongMessage,
 )
 from strawberry.types.execution import ExecutionResult, PreExecutionError
@@ -59,6 +60,7 @@ __all__ = ["GraphQLWebSocket"]
 PONG_TIMEOUT = 4408
 TOO_MANY_SOCKETS = 4429
 TRY_AGAIN_LATER = 1013
+RECENT_RESULTS = 256  # encoded results kept: one per event and kind of subscriber, recently
 MAX_PEEK_TOKENS = 10_000  # looking at the operation's type; the schema's own limits come after
 
 
@@ -130,6 +132,20 @@ async def _refused(error: GraphQLError) -> AsyncIterator[ExecutionResult]:
     yield PreExecutionError(data=None, errors=[error])
 
 
+def _well_formed(message: object) -> bool:
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return False
+    if message["type"] != "subscribe":
+        return True
+    payload = message.get("payload")
+    return (
+        isinstance(message.get("id"), str)
+        and isinstance(payload, dict)
+        and isinstance(payload.get("query"), str)
+        and isinstance(payload.get("variables") or {}, dict)
+    )
+
+
 class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
     """strawberry's protocol handler, with server pings and custom closing refusals."""
 
@@ -142,6 +158,19 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
     @property
     def settings(self) -> Settings:
         return cast("GraphQLWebSocket", self.view).settings
+
+    async def handle_message(self, message: Message) -> None:
+        """Refuse malformed frames with 4400; strawberry assumes a well-shaped object."""
+        if not _well_formed(message):
+            await self.handle_invalid_message("Failed to parse message")
+            return
+        if message["type"] == "subscribe" and (
+            len(message["payload"]["query"]) > self.settings.max_query_length
+        ):
+            # The HTTP endpoint's length limit, here too: a huge document would stall the loop.
+            await self.handle_invalid_message("The query is too large")
+            return
+        await super().handle_message(message)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         try:
@@ -200,6 +229,7 @@ class GraphQLWebSocket(GraphQL[LiveContext, None]):
         self.settings = settings
         self.new_context = new_context
         self.sockets = SocketCounter(settings.ws_max_sockets_per_token)
+        self._recent: OrderedDict[int, tuple[object, str]] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
@@ -239,7 +269,26 @@ class GraphQLWebSocket(GraphQL[LiveContext, None]):
         return cast("UnsetType", UNSET)  # acknowledge without a payload
 
     def encode_json(self, data: object) -> str:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        """Compact UTF-8 JSON; a result shared by many subscribers is encoded once."""
+        if isinstance(data, dict) and data.get("type") == "next" and len(data) == 3:
+            payload = data["payload"]
+            if isinstance(payload, dict) and payload.keys() == {"data"}:
+                body = self._encoded(payload["data"])
+                return f'{{"id":{_json(data["id"])},"type":"next","payload":{{"data":{body}}}}}'
+        return _json(data)
+
+    def _encoded(self, result: object) -> str:
+        # Keyed by identity, holding the result itself so that its id cannot be reused.
+        found = self._recent.get(id(result))
+        if found is None or found[0] is not result:
+            found = self._recent[id(result)] = (result, _json(result))
+            if len(self._recent) > RECENT_RESULTS:
+                self._recent.popitem(last=False)
+        return found[1]
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def _client_address(scope: Mapping[str, Any]) -> str:
