@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,3 +176,19 @@ async def clean(settings: Settings) -> AsyncIterator[None]:
                 await connection.execute(text(f'DELETE FROM "{table}"'))
     finally:
         await engine.dispose()
+
+
+@contextmanager
+def quiet_hub(settings: Settings) -> Iterator[tuple[str, StatementCounter]]:
+    """A second hub process that only reads, so the statements it counts are the requests' own.
+
+    The shared server's event feed reads new events after each commit and every second; this
+    one commits nothing, polls hourly, and does not wait on gaps in event ids (PostgreSQL leaves
+    them after rollbacks) beyond its first look.
+    """
+    quiet = {"events_poll_seconds": 3600.0, "events_gap_timeout_seconds": 0.001}
+    app = create_app(settings.model_copy(update=quiet))
+    counter = StatementCounter()
+    event.listen(app.state.hub.engine.sync_engine, "before_cursor_execute", counter)
+    with serve_in_thread(app) as url:
+        yield url, counter

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
+from hub.config import Settings
 from hub.geo.crs import wgs84_to_bd09, wgs84_to_gcj02
-from tests.conftest import GraphQLClient, HubServer
+from tests.conftest import GraphQLClient, quiet_hub
 
 LOCATE = """
 query($point: GeoPointInput!) {
@@ -146,15 +148,20 @@ query($first: Int!) {
 
 
 async def test_districts_with_streets_and_departments_cost_constant_statements(
-    gql: GraphQLClient, hub_server: HubServer
+    settings: Settings,
 ) -> None:
-    async def statements_for(first: int) -> tuple[int, dict[str, Any]]:
-        before = hub_server.statements.count
-        data = await gql.execute(DISTRICTS, {"first": first})
-        return hub_server.statements.count - before, data
+    with quiet_hub(settings) as (url, counter):
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            gql = GraphQLClient(client)
+            await gql.execute(DISTRICTS, {"first": 1})  # warm-up: the feed's first look
 
-    one, _ = await statements_for(1)
-    sixteen, data = await statements_for(16)
+            async def statements_for(first: int) -> tuple[int, dict[str, Any]]:
+                before = counter.count
+                data = await gql.execute(DISTRICTS, {"first": first})
+                return counter.count - before, data
+
+            one, _ = await statements_for(1)
+            sixteen, data = await statements_for(16)
     assert one == sixteen, f"1 district: {one} statements, 16 districts: {sixteen}"
     assert sixteen <= 4
     districts = [edge["node"] for edge in data["jurisdictions"]["edges"]]

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
 
-from hub.app import create_app
-from hub.config import Settings
-from tests.conftest import GraphQLClient, HubServer, StatementCounter
-from tests.support.server import serve_in_thread
+from tests.conftest import GraphQLClient, HubServer, quiet_hub
 from tests.whistles.factories import garbage_whistle, platform
 
 pytestmark = pytest.mark.usefixtures("clean")
@@ -23,22 +17,6 @@ PAGE = """query($first: Int!) { whistles(first: $first) { totalCount nodes {
   summons { department { code } whistle { number } }
   events { type summons { id } }
 } } }"""
-
-
-@contextmanager
-def quiet_hub(settings: Settings) -> Iterator[tuple[str, StatementCounter]]:
-    """A second hub process that only reads, so the statements it counts are the requests' own.
-
-    The shared server's event feed reads new events after each commit and every second; this
-    one commits nothing, polls hourly, and does not wait on gaps in event ids (PostgreSQL leaves
-    them after rollbacks) beyond its first look.
-    """
-    quiet = {"events_poll_seconds": 3600.0, "events_gap_timeout_seconds": 0.001}
-    app = create_app(settings.model_copy(update=quiet))
-    counter = StatementCounter()
-    event.listen(app.state.hub.engine.sync_engine, "before_cursor_execute", counter)
-    with serve_in_thread(app) as url:
-        yield url, counter
 
 
 async def test_a_page_of_whistles_costs_constant_statements(
