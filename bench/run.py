@@ -22,6 +22,10 @@ def main() -> None:
             "Adapters: hotline-12345 end to end",
             [sys.executable, "-m", "bench.bench_adapters", "--postgres", POSTGRES],
         ),
+        (
+            "Live subscriptions: fan-out to 10,000",
+            [sys.executable, "-m", "bench.bench_subscriptions", "--postgres", POSTGRES],
+        ),
     ):
         print(f"\n## {title}\n", flush=True)
         subprocess.run(command, check=True)

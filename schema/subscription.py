@@ -28,9 +28,10 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from hub.auth.policy import may_read_cases, may_read_whistles
+from hub.events.delivery import Delivery, SubscriberTooSlowError
 from hub.events.feed import EventFeed
 from hub.events.sources import CaseFacts, CaseSelection, WhistleFacts, WhistleSelection
-from hub.events.stream import Delivery, Stream, SubscriberTooSlowError
+from hub.events.stream import Stream
 from hub.geo.models import level_of_code
 from schema.context import Context, Info
 from schema.errors import PublicError

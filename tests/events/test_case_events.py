@@ -183,3 +183,35 @@ async def test_a_subscription_it_cannot_serve_is_refused_with_a_code(
         end = await (await socket.subscribe(CASE_EVENTS, **variables)).ended()
     assert end.kind == "error"
     assert end.payload[0]["extensions"]["code"] == code
+
+
+async def test_the_same_subscription_is_answered_as_each_viewer_may_see_it(
+    live: LiveHub, http: GraphQLClient
+) -> None:
+    # given the hotline and Lugu's street office with the very same subscription (one
+    # execution is shared by subscribers who see alike; these two do not)
+    after = str(await top_event_id(live.settings, "case_event"))
+    document = (
+        "subscription($after: ID) { caseEvents(after: $after) { id case { reporterContact } } }"
+    )
+    hotline, street = Actors(live.server).hotline, Actors.street(live.server, LUGU)
+    async with connect(live.url, hotline) as calls, connect(live.url, street) as office:
+        for_hotline = await calls.subscribe(document, after=after)
+        for_office = await office.subscribe(document, after=after)
+        # when a caller's case is taken in with a telephone number
+        await ok(
+            http,
+            REPORT,
+            hotline,
+            description="楼上漏水",
+            categoryCode="HOUSE_LEAK",
+            source="HOTLINE_12345",
+            location=AT_LUGU,
+            reporterContact="13812345678",
+        )
+        # then the hotline, who calls back, sees it; the street office sees it masked
+        [heard] = await for_hotline.events(1, "caseEvents")
+        [seen] = await for_office.events(1, "caseEvents")
+    assert heard["id"] == seen["id"]
+    assert heard["case"]["reporterContact"] == "13812345678"
+    assert seen["case"]["reporterContact"] == "138****5678"
