@@ -11,13 +11,13 @@ one INSERT. ``tests/adapters/test_bulk.py`` holds the two paths to identical res
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.contract import Parsed
@@ -34,8 +34,8 @@ from hub.cases.models import (
     DispatchStatus,
 )
 from hub.cases.rules import CaseTransition, IllegalTransitionError, next_status
-from hub.db import Base
-from hub.numbers import BEIJING, NumberSequence
+from hub.db import Base, BulkInsert
+from hub.numbers import BEIJING
 from hub.pii import protect
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ async def insert_cases(
         cases.append(row)
         replays.append(replay)
     # Plain executemany, then the ids by number: RETURNING would cost a statement per row here.
-    await session.execute(insert(_table(Case)), cases)
+    await CASES.execute(session, cases)
     numbered = await session.execute(
         select(Case.number, Case.id).where(Case.number.in_([row["number"] for row in cases]))
     )
@@ -85,16 +85,17 @@ async def insert_cases(
                 "source_version": item.provenance.version,
             }
         )
-        dispatches.extend({**row, "case_id": case_id} for row in replay.dispatches.values())
-        events.extend({**row, "case_id": case_id} for row in replay.events)
-    for model, rows in (
-        (CaseJurisdiction, places),
-        (CaseExternalRef, refs),
-        (CaseDispatch, dispatches),
-        (CaseEvent, events),
+        for row in [*replay.dispatches.values(), *replay.events]:
+            row["case_id"] = case_id  # the replay's own rows, made for this insert
+        dispatches.extend(replay.dispatches.values())
+        events.extend(replay.events)
+    for table, rows in (
+        (PLACES, places),
+        (REFS, refs),
+        (DISPATCHES, dispatches),
+        (EVENTS, events),
     ):
-        if rows:
-            await session.execute(insert(_table(model)), rows)
+        await table.execute(session, rows)
 
 
 def _table(model: type[Base]) -> Table:
@@ -103,9 +104,39 @@ def _table(model: type[Base]) -> Table:
     return table
 
 
+def _columns(model: type[Base], *skipped: str) -> BulkInsert:
+    table = _table(model)
+    return BulkInsert(table, [c.key for c in table.columns if c.key not in skipped])
+
+
+CASES = _columns(Case, "id")
+PLACES = _columns(CaseJurisdiction)
+REFS = _columns(CaseExternalRef, "id")
+DISPATCHES = _columns(CaseDispatch, "id")
+EVENTS = _columns(CaseEvent, "id")
+
+
 def _scope(record: CaseRecord) -> str:
     day = record.reported_at.astimezone(BEIJING).strftime("%Y%m%d")
     return f"C-{record.subdistrict_code[:6]}-{day}"
+
+
+# The counts travel as one JSON parameter: a VALUES list of a batch's scopes would be compiled
+# afresh for every batch, which costs more than the statement itself.
+_ALLOCATE = {
+    "sqlite": text(
+        "INSERT INTO number_sequence (scope, value) "
+        "SELECT key, value FROM json_each(:wanted) WHERE true "
+        "ON CONFLICT (scope) DO UPDATE SET value = number_sequence.value + excluded.value "
+        "RETURNING scope, value"
+    ),
+    "postgresql": text(
+        "INSERT INTO number_sequence (scope, value) "
+        "SELECT key, value::bigint FROM jsonb_each_text(CAST(:wanted AS jsonb)) "
+        "ON CONFLICT (scope) DO UPDATE SET value = number_sequence.value + excluded.value "
+        "RETURNING scope, value"
+    ),
+}
 
 
 async def allocate_numbers(session: AsyncSession, scopes: list[str]) -> list[str]:
@@ -116,15 +147,8 @@ async def allocate_numbers(session: AsyncSession, scopes: list[str]) -> list[str
     if not wanted:
         return []
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values = upsert(NumberSequence).values(
-        [{"scope": scope, "value": count} for scope, count in wanted.items()]
-    )
-    statement = values.on_conflict_do_update(
-        index_elements=[NumberSequence.scope],
-        set_={"value": NumberSequence.value + values.excluded.value},
-    ).returning(NumberSequence.scope, NumberSequence.value)
-    last: dict[str, int] = dict((await session.execute(statement)).all())
+    result = await session.execute(_ALLOCATE[dialect], {"wanted": json.dumps(wanted)})
+    last: dict[str, int] = {scope: int(value) for scope, value in result.all()}
     next_value = {scope: last[scope] - count + 1 for scope, count in wanted.items()}
     numbers = []
     for scope in scopes:

@@ -33,6 +33,8 @@ class Roster:
     codes: set[str] = field(default_factory=set)
     # category → [(level, rank, kind)], most local first
     matrix: dict[str, list[tuple[JurisdictionLevel, int, str]]] = field(default_factory=dict)
+    # A run names the same few hundred units over and over.
+    _named: dict[tuple[str, str], str | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     async def load(cls, session: AsyncSession) -> Roster:
@@ -70,10 +72,13 @@ class Roster:
 
     def named(self, name: str, *, district_code: str) -> str | None:
         """The department called ``name``; a name several share is settled by the district."""
-        codes = self.by_name.get(normalise(name), [])
-        if len(codes) > 1:
-            codes = [code for code in codes if code.startswith(district_code)]
-        return codes[0] if len(codes) == 1 else None
+        key = (name, district_code)
+        if key not in self._named:
+            codes = self.by_name.get(normalise(name), [])
+            if len(codes) > 1:
+                codes = [code for code in codes if code.startswith(district_code)]
+            self._named[key] = codes[0] if len(codes) == 1 else None
+        return self._named[key]
 
     def fallback(self, district_code: str) -> str | None:
         """The district's fallback department, else the city's."""

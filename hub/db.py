@@ -7,8 +7,10 @@ are the only way the schema is made (``hub db upgrade``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +78,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # The database holds Beijing's outlines and every case's indexes: SQLite's default page
+    # cache (2 MB) makes bulk writes re-read index pages through system calls; 64 MB of cache
+    # and memory-mapped reads cut the time of a bulk case insert by more than half.
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.execute("PRAGMA mmap_size=268435456")
     cursor.close()
 
 
@@ -104,3 +111,96 @@ async def transaction(
     """One unit of work: commit on success, roll back on any exception."""
     async with sessionmaker() as session, session.begin():
         yield session
+
+
+def _sqlite_datetime(value: dt.datetime | None) -> str | None:
+    """``UTCDateTime`` on SQLite, as SQLAlchemy's own DATETIME stores it, at C speed."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTCDateTime column")
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTCDateTime column")
+    return value
+
+
+class BulkInsert:
+    """One table's INSERT through the driver's executemany, each value encoded once.
+
+    ``session.execute(insert(table), rows)`` runs every value through SQLAlchemy's generic
+    parameter pipeline, which costs more than the database's own work for narrow rows. This
+    compiles the statement once per dialect and encodes each column with the type's own bind
+    processor (``UTCDateTime`` with a faster one of the same result; a JSON document shared by
+    many rows, such as an event's actor, is encoded once), then hands the driver plain tuples.
+    Same rows, same transaction; no RETURNING, no Python-side defaults: every column named must
+    be given in every row.
+    """
+
+    def __init__(self, table: Any, columns: list[str]) -> None:
+        self.table = table
+        self.columns = columns
+        self._plans: dict[str, _InsertPlan] = {}
+
+    def plan(self, dialect: Dialect) -> _InsertPlan:
+        plan = self._plans.get(dialect.name)
+        if plan is None:
+            compiled = (
+                self.table.insert().inline().compile(dialect=dialect, column_keys=self.columns)
+            )
+            order = list(compiled.positiontup or [])
+            assert sorted(order) == sorted(self.columns), "a column without a parameter"
+            encoders: list[tuple[int, Callable[[Any], Any], bool]] = []
+            for position, name in enumerate(order):
+                kind = self.table.c[name].type
+                if isinstance(kind, UTCDateTime):
+                    fast = _sqlite_datetime if dialect.name == "sqlite" else _aware
+                    encoders.append((position, fast, False))
+                    continue
+                impl = kind.dialect_impl(dialect)
+                processor = impl.bind_processor(dialect)
+                if processor is not None:
+                    encoders.append((position, processor, isinstance(impl, JSON)))
+            plan = _InsertPlan(str(compiled), itemgetter(*order), encoders)
+            self._plans[dialect.name] = plan
+        return plan
+
+    def parameters(self, dialect: Dialect, rows: list[dict[str, Any]]) -> list[Any]:
+        """The rows as the driver takes them (one tuple per row)."""
+        plan = self.plan(dialect)
+        columns = list(zip(*map(plan.getter, rows), strict=True))
+        for position, encode, shared in plan.encoders:
+            if shared:
+                # A JSON document shared by many rows (an event's actor) is encoded once,
+                # known by identity: the rows keep every document alive meanwhile.
+                memo: dict[int, Any] = {}
+                encoded = []
+                for value in columns[position]:
+                    found = memo.get(id(value), _MISSING)
+                    if found is _MISSING:
+                        found = memo[id(value)] = encode(value)
+                    encoded.append(found)
+                columns[position] = tuple(encoded)
+            else:
+                columns[position] = tuple(map(encode, columns[position]))
+        return list(zip(*columns, strict=True))
+
+    async def execute(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        connection = await session.connection()
+        parameters = self.parameters(connection.dialect, rows)
+        await connection.exec_driver_sql(self.plan(connection.dialect).sql, parameters)
+
+
+_MISSING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _InsertPlan:
+    sql: str
+    getter: Callable[[dict[str, Any]], tuple[Any, ...]]
+    encoders: list[tuple[int, Callable[[Any], Any], bool]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -12,10 +13,15 @@ from hub.config import Settings
 
 
 def _fernet(settings: Settings) -> Fernet:
-    if settings.pii_key:
-        return Fernet(settings.pii_key.encode())
+    return _fernet_for(settings.pii_key, settings.jwt_secret)
+
+
+@lru_cache(maxsize=8)
+def _fernet_for(pii_key: str | None, jwt_secret: str) -> Fernet:
+    if pii_key:
+        return Fernet(pii_key.encode())
     # The embedded default derives its key from the JWT secret; production sets HUB_PII_KEY.
-    digest = hashlib.sha256(b"hub-pii:" + settings.jwt_secret.encode()).digest()
+    digest = hashlib.sha256(b"hub-pii:" + jwt_secret.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 
 

@@ -7,6 +7,7 @@ process of a deployment builds its own; the data is reference data and changes r
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from typing import Any
 
 import shapely
@@ -130,17 +131,37 @@ class AddressIndex:
     def __init__(self, streets: list[tuple[str, str]], districts: list[tuple[str, str]]) -> None:
         self._streets = [(code, name, _short(name)) for code, name in streets]
         self._districts = {code: name for code, name in districts}
+        # Every full and short name, to find the ones a text holds by looking up its
+        # substrings (a text is short; there are hundreds of names).
+        self._names: dict[str, list[tuple[str, bool]]] = defaultdict(list)
+        for code, name, short in self._streets:
+            self._names[name].append((code, True))
+            if short != name:
+                self._names[short].append((code, False))
+        self._lengths = sorted({len(name) for name in self._names})
+        self._full = {code: name for code, name in streets}
+
+    def _named_in(self, text: str) -> list[tuple[int, str]]:
+        """(length, code) of every street office ``text`` names, by its full name if it can."""
+        full: set[str] = set()
+        short: set[str] = set()
+        for start in range(len(text)):
+            for length in self._lengths:
+                if start + length > len(text):
+                    break
+                for code, is_full in self._names.get(text[start : start + length], ()):
+                    (full if is_full else short).add(code)
+        return [
+            (len(self._full[code] if code in full else _short(self._full[code])), code)
+            for code in full | short
+        ]
 
     def match(self, address: str, *, district_name: str | None = None) -> str:
         """The one street office ``address`` names; ambiguity or silence is an error."""
         text = address.replace(" ", "")
         # A street named in full outranks one named by its short form ("海淀区清河街道" is
         # 清河街道, not 海淀街道 by the district's name); longer names outrank shorter ones.
-        hits = [
-            (len(name) if name in text else len(short), code)
-            for code, name, short in self._streets
-            if name in text or short in text
-        ]
+        hits = self._named_in(text)
         district_hint = district_name or next(
             (name for name in self._districts.values() if name in text), None
         )
