@@ -12,6 +12,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ from hub.actors import Actor, Role
 from hub.cases.deadlines import DeadlinePolicy
 from hub.cases.models import Case, CaseDispatch, CaseEvent, CaseJurisdiction, CaseSource, Priority
 from hub.categories.models import Responsibility
-from hub.db import Base
+from hub.db import Base, BulkInsert
 from hub.geo.index import GeoIndex
 from hub.geo.models import Jurisdiction, JurisdictionLevel
 from hub.numbers import BEIJING, NumberSequence
@@ -282,13 +283,23 @@ async def _insert(
             for kind, at in steps
             if at is not None and at < end
         )
-    await session.execute(insert(_table(CaseJurisdiction)), crossed)
-    await session.execute(insert(_table(CaseDispatch)), dispatches)
-    await session.execute(insert(_table(CaseEvent)), events)
+    for model, children in (
+        (CaseJurisdiction, crossed),
+        (CaseDispatch, dispatches),
+        (CaseEvent, events),
+    ):
+        if children:
+            await _writer(model, tuple(children[0])).execute(session, children)
 
 
 def _table(model: type[Base]) -> Table:
     return Base.metadata.tables[model.__tablename__]
+
+
+@cache
+def _writer(model: type[Base], columns: tuple[str, ...]) -> BulkInsert:
+    """The children of the synthetic cases go through the driver (``hub.db.BulkInsert``)."""
+    return BulkInsert(_table(model), list(columns))
 
 
 async def _advance_counters(session: AsyncSession, counters: Counter[str]) -> None:
