@@ -104,16 +104,11 @@ def _table(model: type[Base]) -> Table:
     return table
 
 
-def _columns(model: type[Base], *skipped: str) -> BulkInsert:
-    table = _table(model)
-    return BulkInsert(table, [c.key for c in table.columns if c.key not in skipped])
-
-
-CASES = _columns(Case, "id")
-PLACES = _columns(CaseJurisdiction)
-REFS = _columns(CaseExternalRef, "id")
-DISPATCHES = _columns(CaseDispatch, "id")
-EVENTS = _columns(CaseEvent, "id")
+CASES = BulkInsert.of(Case)
+PLACES = BulkInsert.of(CaseJurisdiction)
+REFS = BulkInsert.of(CaseExternalRef)
+DISPATCHES = BulkInsert.of(CaseDispatch)
+EVENTS = BulkInsert.of(CaseEvent)
 
 
 def _scope(record: CaseRecord) -> str:

@@ -102,8 +102,7 @@ async def _driver_insert(
         connection = await session.connection()
         ready = []
         for model in reversed(WRITTEN):
-            table = _table(model)
-            writer = BulkInsert(table, [c.key for c in table.columns if c.key in rows[model][0]])
+            writer = BulkInsert.of(model, [key for key in rows[model][0] if key != "id"])
             plan = writer.plan(connection.dialect)
             ready.append((plan.sql, writer.parameters(connection.dialect, rows[model])))
         started = time.perf_counter()

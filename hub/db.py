@@ -7,14 +7,14 @@ are the only way the schema is made (``hub db upgrade``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, event
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, Table, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
@@ -114,7 +114,7 @@ async def transaction(
 
 
 def _sqlite_datetime(value: dt.datetime | None) -> str | None:
-    """``UTCDateTime`` on SQLite, as SQLAlchemy's own DATETIME stores it, at C speed."""
+    """``UTCDateTime`` on SQLite, the very text SQLAlchemy's DATETIME stores, in one C call."""
     if value is None:
         return None
     if value.tzinfo is None:
@@ -144,6 +144,15 @@ class BulkInsert:
         self.table = table
         self.columns = columns
         self._plans: dict[str, _InsertPlan] = {}
+
+    @classmethod
+    def of(cls, model: type[Base], columns: Iterable[str] | None = None) -> BulkInsert:
+        """For a model's table: the columns named, else every column but an identity key."""
+        table = model.__table__
+        assert isinstance(table, Table)
+        if columns is None:
+            columns = [c.key for c in table.columns if c is not table.autoincrement_column]
+        return cls(table, list(columns))
 
     def plan(self, dialect: Dialect) -> _InsertPlan:
         plan = self._plans.get(dialect.name)

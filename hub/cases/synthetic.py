@@ -299,7 +299,7 @@ def _table(model: type[Base]) -> Table:
 @cache
 def _writer(model: type[Base], columns: tuple[str, ...]) -> BulkInsert:
     """The children of the synthetic cases go through the driver (``hub.db.BulkInsert``)."""
-    return BulkInsert(_table(model), list(columns))
+    return BulkInsert.of(model, columns)
 
 
 async def _advance_counters(session: AsyncSession, counters: Counter[str]) -> None:

@@ -129,17 +129,18 @@ class AddressIndex:
     """Street offices named in free text; the fallback when a case arrives without a point."""
 
     def __init__(self, streets: list[tuple[str, str]], districts: list[tuple[str, str]]) -> None:
-        self._streets = [(code, name, _short(name)) for code, name in streets]
         self._districts = {code: name for code, name in districts}
         # Every full and short name, to find the ones a text holds by looking up its
         # substrings (a text is short; there are hundreds of names).
         self._names: dict[str, list[tuple[str, bool]]] = defaultdict(list)
-        for code, name, short in self._streets:
+        self._lengths_of: dict[str, tuple[int, int]] = {}  # code → (full, short) name length
+        for code, name in streets:
+            short = _short(name)
             self._names[name].append((code, True))
             if short != name:
                 self._names[short].append((code, False))
+            self._lengths_of[code] = (len(name), len(short))
         self._lengths = sorted({len(name) for name in self._names})
-        self._full = {code: name for code, name in streets}
 
     def _named_in(self, text: str) -> list[tuple[int, str]]:
         """(length, code) of every street office ``text`` names, by its full name if it can."""
@@ -151,10 +152,7 @@ class AddressIndex:
                     break
                 for code, is_full in self._names.get(text[start : start + length], ()):
                     (full if is_full else short).add(code)
-        return [
-            (len(self._full[code] if code in full else _short(self._full[code])), code)
-            for code in full | short
-        ]
+        return [(self._lengths_of[code][0 if code in full else 1], code) for code in full | short]
 
     def match(self, address: str, *, district_name: str | None = None) -> str:
         """The one street office ``address`` names; ambiguity or silence is an error."""
