@@ -10,6 +10,12 @@ executed once per operation text, variables and viewer -- the actor's role, juri
 department, which is all any resolver looks at -- and the result is shared
 (``SharedEventExecution``).  A fan-out to 10,000 operators of one district platform costs one
 execution and 10,000 sends, not 10,000 executions.
+
+And a subscriber waiting for its next event is not woken for it: the stream's task writes the
+shared result to its socket (``LiveSender``, through the ``Outlet`` the WebSocket layer gives
+each operation), so those 10,000 sends are 10,000 socket writes from one task, not 10,000
+task wake-ups each running strawberry's result pipeline.  Only what that cannot do -- an event
+whose execution has errors to report, a socket that is full -- goes the ordinary way.
 """
 
 from __future__ import annotations
@@ -17,18 +23,28 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterator,
+)
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, TypeVar, cast
+from typing import Annotated, Any, ClassVar, Protocol, TypeVar, cast
 
 import strawberry
 from graphql import DocumentNode, print_ast
+from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from hub.auth.policy import may_read_cases, may_read_whistles
-from hub.events.delivery import Delivery, SubscriberTooSlowError
+from hub.events.delivery import Delivery, SubscriberTooSlowError, Unsendable, start_now
 from hub.events.feed import EventFeed
 from hub.events.sources import CaseFacts, CaseSelection, WhistleFacts, WhistleSelection
 from hub.events.stream import Stream
@@ -41,7 +57,17 @@ from schema.types.cases import CaseEvent
 from schema.types.whistles import WhistleEvent
 from schema.whistles_query import visible_whistle
 
-__all__ = ["LiveContext", "SharedDocuments", "SharedEventExecution", "Subscription"]
+__all__ = [
+    "OUTLET",
+    "LiveContext",
+    "LiveSender",
+    "Outlet",
+    "SharedDocuments",
+    "SharedEventExecution",
+    "Subscription",
+]
+
+log = logging.getLogger("hub.events")
 
 SHARED_DOCUMENTS = 512  # distinct subscription texts kept parsed
 
@@ -58,6 +84,7 @@ class LiveContext(Context):
     socket_key: str | None = field(default=None, kw_only=True)
     client_address: str = field(default="unknown", kw_only=True)
     current: Delivery[Any, Any] | None = field(default=None, kw_only=True)
+    executor: SharedEventExecution | None = field(default=None, kw_only=True)  # the operation's
 
     def __post_init__(self) -> None:
         """No loaders until needed: a socket idles for hours, and there may be 10,000."""
@@ -73,7 +100,7 @@ class LiveContext(Context):
 
     def for_operation(self) -> LiveContext:
         """A copy for one operation: same actor and feed."""
-        return dataclasses.replace(self)
+        return dataclasses.replace(self, current=None, executor=None)
 
     def use(self, delivery: Delivery[Any, Any]) -> None:
         """Resolve the next event with the loaders its batch shares, primed with its facts."""
@@ -144,8 +171,14 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
 
     _sharing: tuple[object, ...] | None = None
 
-    def build_per_event_executor(self, payload: Any) -> SharedEventExecution:
-        executor = cast("SharedEventExecution", super().build_per_event_executor(payload))
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        context = self.context_value
+        if isinstance(context, LiveContext) and context.executor is None:
+            context.executor = self  # the operation's own: events are executed from it
+
+    def sharing(self) -> tuple[object, ...] | None:
+        """What an event's result depends on besides the event (None off a socket)."""
         if self._sharing is None and isinstance(self.context_value, LiveContext):
             actor = self.context_value.actor
             self._sharing = (
@@ -156,7 +189,11 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
                 actor.jurisdiction_code,
                 actor.department_code,
             )
-        executor._sharing = self._sharing
+        return self._sharing
+
+    def build_per_event_executor(self, payload: Any) -> SharedEventExecution:
+        executor = cast("SharedEventExecution", super().build_per_event_executor(payload))
+        executor._sharing = self.sharing()
         return executor
 
     def execute_operation(self, serially: bool | None = None) -> Any:
@@ -171,6 +208,75 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
             shared[key] = asyncio.ensure_future(outcome) if self.is_awaitable(outcome) else outcome
         found = shared[key]
         return asyncio.shield(found) if isinstance(found, asyncio.Future) else found
+
+
+class Outlet(Protocol):
+    """One operation's way out to its socket (the WebSocket layer's)."""
+
+    def open(self) -> bool:
+        """Still subscribed: neither completed by either side nor its socket gone."""
+
+    def next(self, data: object) -> Coroutine[Any, Any, None]:
+        """Send a ``next`` message carrying ``{"data": data}``."""
+
+
+OUTLET: ContextVar[Outlet | None] = ContextVar("hub_outlet", default=None)  # per operation task
+
+
+class LiveSender:
+    """Sends one subscription's live events straight to its socket, from the stream's task
+    (``hub.events.delivery.Direct``): the result executed once per event and kind of
+    subscriber, the message encoded once (``GraphQLWebSocket.encode_json``)."""
+
+    __slots__ = ("context", "outlet", "wrap")
+
+    def __init__(self, context: LiveContext, outlet: Outlet, wrap: Callable[[Any], object]) -> None:
+        self.context = context
+        self.outlet = outlet
+        self.wrap = wrap
+
+    async def send(self, delivery: Delivery[Any, Any]) -> asyncio.Future[None] | None:
+        outlet = self.outlet
+        if not outlet.open():
+            raise Unsendable
+        data = await self._data(delivery)
+        if data is None or not outlet.open():
+            raise Unsendable
+        try:
+            return start_now(outlet.next(data))
+        except Exception as error:  # the socket is going: the subscriber's task finds out
+            raise Unsendable from error
+
+    async def _data(self, delivery: Delivery[Any, Any]) -> object | None:
+        executor = self.context.executor
+        if executor is None:
+            return None
+        memo: dict[tuple[object, ...], object | None] = delivery.batch.memo.setdefault("data", {})
+        key = (type(delivery.row).__name__, delivery.row.id, executor.sharing())
+        if key not in memo:
+            memo[key] = await self._execute(executor, delivery)
+        return memo[key]
+
+    async def _execute(
+        self, executor: SharedEventExecution, delivery: Delivery[Any, Any]
+    ) -> object | None:
+        """The event's ``data``; None when it has errors (strawberry's path reports them)."""
+        event = executor.build_per_event_executor(self.wrap(delivery.row))
+        context = self.context.for_operation()  # the subscriber's task may resume meanwhile
+        context.use(delivery)
+        event.context_value = context
+        try:
+            result = event.execute_operation()
+            if event.is_awaitable(result):
+                result = await result
+        except Exception:
+            log.exception("executing event %s for direct delivery failed", delivery.row.id)
+            return None
+        finally:
+            context.release()
+        if not isinstance(result, GraphQLExecutionResult) or result.errors:
+            return None
+        return result.data
 
 
 def _live(info: Info) -> LiveContext:
@@ -204,12 +310,14 @@ async def _follow(
     after: int | None,
     wrap: Callable[[Any], T],
 ) -> AsyncGenerator[T, None]:
+    outlet = OUTLET.get()
     deliveries: AsyncIterator[Delivery[Any, Any]] = stream.follow(
         selection.matches,
         selection.replay,
         after=after,
         limit=context.settings.ws_max_queued_events,
         share=selection.key,
+        direct=LiveSender(context, outlet, wrap) if outlet is not None else None,
     )
     try:
         async for delivery in deliveries:

@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -34,7 +34,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.cases.models import CaseEvent
-from hub.events.delivery import Batch, Delivery, Subscriber
+from hub.events.delivery import Batch, Delivery, Direct, Outbox, Subscriber
 from hub.events.sources import Source, owners
 from hub.whistles.models import WhistleEvent
 
@@ -109,6 +109,8 @@ class Stream(Generic[E, F]):
         self._before: _Snapshot | None = None  # taken after the last read, before the next
         self._backdate = 0.0
         self._subscribers: set[Subscriber[E, F]] = set()
+        self._outbox: Outbox = deque()  # events for subscribers written to directly, in order
+        self.sent: Counter[str] = Counter()  # live events sent "direct" or by a "woken" task
         self._wake = asyncio.Event()
         self.gate = gate or asyncio.Semaphore(REPLAYS_AT_ONCE)  # database work of subscribing
         self._pages: OrderedDict[Hashable, asyncio.Future[tuple[list[E], Batch]]] = OrderedDict()
@@ -179,6 +181,7 @@ class Stream(Generic[E, F]):
         # Only now, with no await since the delivery: a subscriber registered at the new
         # ``safe`` must neither get these again live nor miss them in its replay.
         self.safe = max(self.safe, frontier)
+        await self._send_direct()
         return len(rows) == BATCH
 
     def _unread(self) -> ColumnElement[bool]:
@@ -262,6 +265,22 @@ class Stream(Generic[E, F]):
         for subscriber in list(self._subscribers):
             subscriber.offer(delivery)
 
+    async def _send_direct(self) -> None:
+        """Write the events just released to the subscribers waiting for them (``Direct``)."""
+        outbox = self._outbox
+        try:
+            while outbox:
+                delivery, subscriber = outbox.popleft()
+                try:
+                    if await subscriber.send_direct(delivery):
+                        self.sent["direct"] += 1
+                except Exception:  # the subscriber's own task sends it instead
+                    log.exception("sending %s event %s directly failed", self.kind, delivery.row.id)
+                    subscriber.wake()
+        finally:  # cancelled: whoever is left sends their own
+            while outbox:
+                outbox.popleft()[1].wake()
+
     async def _shrunk(self) -> None:
         """SQLite reuses the ids of deleted newest rows: start again from the table's end."""
         model = self.source.model
@@ -297,7 +316,7 @@ class Stream(Generic[E, F]):
 
     def register(self, accepts: Callable[[F], bool], limit: int) -> Subscriber[E, F]:
         """A subscriber given every accepted event released from now on (above ``safe``)."""
-        subscriber: Subscriber[E, F] = Subscriber(accepts, self.safe, limit)
+        subscriber: Subscriber[E, F] = Subscriber(accepts, self.safe, limit, self._outbox)
         self._subscribers.add(subscriber)
         return subscriber
 
@@ -312,10 +331,13 @@ class Stream(Generic[E, F]):
         after: int | None,
         limit: int,
         share: Hashable | None = None,
+        direct: Direct | None = None,
     ) -> AsyncIterator[Delivery[E, F]]:
         """Every accepted event after ``after`` (or from now), each once, in id order.
 
         ``share`` names what the replay depends on (selections with equal ones replay alike).
+        ``direct``, when given, sends live events while the caller waits for the next one:
+        those are never yielded.
 
         Registers first, then replays ``(after, safe-at-registration]`` from the database,
         then goes live: the live queue holds exactly the events released after registration.
@@ -323,28 +345,29 @@ class Stream(Generic[E, F]):
         watched = [(gap.lo, gap.hi) for gap in self._gaps if not gap.blocking]
         subscriber = self.register(accepts, limit)
         start = subscriber.start
-        last = start if after is None else after
-        # A cursor from a process further along: the client has (start, ahead] already.
-        ahead = max(start, last)
-        replayed_late: set[int] = set()  # replayed ids that may yet come live (given-up gaps)
+        if after is not None:
+            subscriber.last = after
+            # A cursor from a process further along: the client has (start, after] already.
+            subscriber.ahead = max(start, after)
         try:
             if after is not None and after < start:
                 async for delivery in self._replay(replay, share, after, start):
                     key = delivery.row.id
                     if any(lo <= key <= hi for lo, hi in watched):
-                        replayed_late.add(key)
-                    last = key
+                        subscriber.replayed_late.add(key)
+                    subscriber.last = key
                     yield delivery
                     del delivery  # hold nothing of it (its batch) while waiting for more
+            subscriber.direct = direct
             while True:
-                delivery = await subscriber.get(last)
-                key = delivery.row.id
-                if start < key <= ahead or key in replayed_late:
-                    continue
-                last = key
+                delivery = await subscriber.get()
+                self.sent["woken"] += 1
                 yield delivery
                 del delivery
         finally:
+            subscriber.direct = None
+            if subscriber.sending is not None:  # a write still waiting for the socket: gone too
+                subscriber.sending.cancel()
             self.unregister(subscriber)
 
     async def _replay(

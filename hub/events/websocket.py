@@ -13,7 +13,10 @@ Where strawberry's defaults are weak for a city's mobile clients, the hub adds:
   sockets per token (per client address without one; 4429 beyond);
 * **subscriptions only** -- queries and mutations go over HTTP, where the body limits, rate limits
   and timeouts live; each subscription gets a context of its own;
-* compact UTF-8 JSON (the data is mostly Chinese).
+* compact UTF-8 JSON (the data is mostly Chinese), a result shared by many subscribers encoded
+  once;
+* an ``Outlet`` per operation, through which the event streams write live events to the socket
+  directly (``schema.subscription.LiveSender``), checking first that the operation is still on.
 
 Browsers on other agencies' origins may connect: the token travels in ``connectionParams``,
 never in a cookie, so a foreign page cannot borrow anyone's identity.
@@ -25,7 +28,7 @@ import asyncio
 import contextlib
 import json
 from collections import Counter, OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from datetime import timedelta
 from typing import Any, cast
 
@@ -40,10 +43,12 @@ from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
     Message,
+    NextMessage,
     PongMessage,
 )
 from strawberry.types.execution import ExecutionResult, PreExecutionError
@@ -53,7 +58,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from hub.auth.tokens import InvalidTokenError, SigningKeysUnavailableError, authenticate_async
 from hub.config import Settings
 from schema.errors import PublicError
-from schema.subscription import LiveContext
+from schema.subscription import OUTLET, LiveContext
 
 __all__ = ["GraphQLWebSocket"]
 
@@ -184,6 +189,10 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
     async def handle_pong(self, message: PongMessage) -> None:
         self._pong.set()
 
+    async def run_operation(self, operation: Operation[LiveContext, None]) -> None:
+        OUTLET.set(_Outlet(self, operation))  # this operation's task only
+        await super().run_operation(operation)
+
     async def _keep_alive(self) -> None:
         interval, patience = self.settings.ws_ping_seconds, self.settings.ws_pong_timeout_seconds
         with contextlib.suppress(WebSocketDisconnected, RuntimeError, OSError):
@@ -204,6 +213,28 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pinger
         await super().shutdown()
+
+
+class _Outlet:
+    """An operation's way out for live events sent without its task (``schema.subscription``)."""
+
+    __slots__ = ("_handler", "_operation")
+
+    def __init__(self, handler: _Handler, operation: Operation[LiveContext, None]) -> None:
+        self._handler = handler
+        self._operation = operation
+
+    def open(self) -> bool:
+        operation = self._operation
+        return not operation.completed and self._handler.operations.get(operation.id) is operation
+
+    def next(self, data: object) -> Coroutine[Any, Any, None]:
+        message: NextMessage = {
+            "id": self._operation.id,
+            "type": "next",
+            "payload": {"data": cast("dict[str, object]", data)},
+        }
+        return self._handler.send_message(message)
 
 
 class GraphQLWebSocket(GraphQL[LiveContext, None]):

@@ -70,3 +70,24 @@ async def ok(gql: GraphQLClient, query: str, token: str, **input: Any) -> dict[s
     assert payload["errors"] == [], payload["errors"]
     case: dict[str, Any] = payload["case"]
     return case
+
+
+async def report_noise(
+    gql: GraphQLClient,
+    token: str,
+    where: dict[str, float],
+    text: str,
+    *,
+    source: str = "GRID_PATROL",
+) -> str:
+    """Report a noise case at ``where`` (lat, lng); its number."""
+    case = await ok(
+        gql,
+        REPORT,
+        token,
+        description=text,
+        categoryCode="NOISE",
+        source=source,
+        location=where,
+    )
+    return str(case["number"])

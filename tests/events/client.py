@@ -68,6 +68,8 @@ class Socket:
         self.operations: dict[str, Operation] = {}
         self.others: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._ids = itertools.count(1)
+        self._reading = asyncio.Event()
+        self._reading.set()
         self._reader = asyncio.create_task(self._read())
 
     @property
@@ -103,9 +105,18 @@ class Socket:
         for pending in waits:
             pending.cancel()
 
+    def pause(self) -> None:
+        """Stop reading the socket (a client on a bad line): the server's writes back up."""
+        self._reading.clear()
+
+    def resume(self) -> None:
+        self._reading.set()
+
     async def _read(self) -> None:
         with contextlib.suppress(websockets.ConnectionClosed):
-            async for raw in self.connection:
+            while True:
+                await self._reading.wait()
+                raw = await self.connection.recv()
                 message = json.loads(raw)
                 kind = message.get("type")
                 if kind == "connection_ack":
@@ -123,6 +134,7 @@ class Socket:
             operation.messages.put_nowait({"type": "closed", "payload": self.close_code})
 
     async def aclose(self) -> None:
+        self.resume()
         await self.connection.close()
         with contextlib.suppress(asyncio.CancelledError):
             await self._reader

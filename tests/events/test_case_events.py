@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from hub.actors import Role
-from tests.cases.factories import DISPATCH, REPORT, RESOLVE, RESPOND, Actors, ok
+from tests.cases.factories import DISPATCH, REPORT, RESOLVE, RESPOND, Actors, ok, report_noise
 from tests.conftest import GraphQLClient
 from tests.events.client import connect
 from tests.events.conftest import LiveHub, top_event_id
@@ -32,19 +32,6 @@ def summary(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(event["type"], event["case"]["number"]) for event in events]
 
 
-async def report(http: GraphQLClient, token: str, where: dict[str, float], text: str) -> str:
-    case = await ok(
-        http,
-        REPORT,
-        token,
-        description=text,
-        categoryCode="NOISE",
-        source="GRID_PATROL",
-        location=where,
-    )
-    return str(case["number"])
-
-
 async def test_a_subscriber_sees_each_change_with_its_id_type_time_actor_and_case(
     live: LiveHub, http: GraphQLClient
 ) -> None:
@@ -56,7 +43,7 @@ async def test_a_subscriber_sees_each_change_with_its_id_type_time_actor_and_cas
     async with connect(live.url, district) as socket:
         watching = await socket.subscribe(CASE_EVENTS, after=str(after), jurisdiction="110107")
         # when Lugu reports a case, dispatches it and its team responds
-        number = await report(http, street, AT_LUGU, "夜间施工噪声扰民")
+        number = await report_noise(http, street, AT_LUGU, "夜间施工噪声扰民")
         await ok(http, DISPATCH, street, caseNumber=number, departmentCodes=[LUGU_TEAM])
         await ok(http, RESPOND, team, caseNumber=number, note="已到场")
         events = await watching.events(3, "caseEvents")
@@ -82,9 +69,9 @@ async def test_filters_by_case_jurisdiction_and_department(
     after = str(await top_event_id(live.settings, "case_event"))
     lugu, guangwai = Actors.street(live.server, LUGU), Actors.street(live.server, GUANGWAI)
     team = Actors.department(live.server, LUGU_TEAM)
-    number = await report(http, lugu, AT_LUGU, "广场舞音响扰民")
+    number = await report_noise(http, lugu, AT_LUGU, "广场舞音响扰民")
     await ok(http, DISPATCH, lugu, caseNumber=number, departmentCodes=[LUGU_TEAM])
-    other = await report(http, guangwai, AT_GUANGWAI, "商户外放音乐")
+    other = await report_noise(http, guangwai, AT_GUANGWAI, "商户外放音乐")
     await ok(
         http, DISPATCH, guangwai, caseNumber=other, departmentCodes=[f"{GUANGWAI}.URBAN_MANAGEMENT"]
     )
@@ -96,7 +83,7 @@ async def test_filters_by_case_jurisdiction_and_department(
         by_district = await socket.subscribe(CASE_EVENTS, after=after, jurisdiction="110107")
         # and Lugu's team responds, Lugu reports another case, the team resolves the first
         await ok(http, RESPOND, team, caseNumber=number)
-        another = await report(http, lugu, AT_LUGU, "另一起")
+        another = await report_noise(http, lugu, AT_LUGU, "另一起")
         await ok(http, RESOLVE, team, caseNumber=number)
         # then each subscription gets exactly what it asked for, and nothing of Guangwai's
         ours = [("REPORTED", number), ("DISPATCHED", number), ("RESPONDED", number)]
@@ -118,11 +105,11 @@ async def test_a_subscriber_gets_nothing_of_a_case_it_may_not_see(
         lugu_sees = await at_lugu.subscribe(CASE_EVENTS, after=after)
         guangwai_sees = await at_guangwai.subscribe(CASE_EVENTS, after=after)
         # when each reports a case, Lugu's going on to be dispatched, then each a second one
-        mine = await report(http, lugu, AT_LUGU, "施工噪声")
+        mine = await report_noise(http, lugu, AT_LUGU, "施工噪声")
         await ok(http, DISPATCH, lugu, caseNumber=mine, departmentCodes=[LUGU_TEAM])
-        theirs = await report(http, guangwai, AT_GUANGWAI, "装修噪声")
-        lugu_next = await report(http, lugu, AT_LUGU, "鲁谷哨兵")
-        guangwai_next = await report(http, guangwai, AT_GUANGWAI, "广外哨兵")
+        theirs = await report_noise(http, guangwai, AT_GUANGWAI, "装修噪声")
+        lugu_next = await report_noise(http, lugu, AT_LUGU, "鲁谷哨兵")
+        guangwai_next = await report_noise(http, guangwai, AT_GUANGWAI, "广外哨兵")
         # then each sees its own cases only: events are in id order, so the other's would
         # have come before the second case's
         assert summary(await lugu_sees.events(3, "caseEvents")) == [
@@ -149,16 +136,16 @@ async def test_a_subscriber_that_resumes_after_its_last_event_gets_every_event_e
     city, street = Actors(live.server).city, Actors.street(live.server, LUGU)
     async with connect(live.url, city) as socket:
         first = await socket.subscribe(CASE_EVENTS, after=after)
-        a = await report(http, street, AT_LUGU, "案一")
+        a = await report_noise(http, street, AT_LUGU, "案一")
         [seen] = await first.events(1, "caseEvents")
     assert summary([seen]) == [("REPORTED", a)]
     # when, while it is away, a case is dispatched and another reported
     await ok(http, DISPATCH, street, caseNumber=a, departmentCodes=[LUGU_TEAM])
-    b = await report(http, street, AT_LUGU, "案二")
+    b = await report_noise(http, street, AT_LUGU, "案二")
     # then resuming after its last event replays exactly what it missed, and carries on live
     async with connect(live.url, city) as socket:
         resumed = await socket.subscribe(CASE_EVENTS, after=seen["id"])
-        c = await report(http, street, AT_LUGU, "案三")
+        c = await report_noise(http, street, AT_LUGU, "案三")
         missed = await resumed.events(3, "caseEvents")
         await ok(http, DISPATCH, street, caseNumber=c, departmentCodes=[LUGU_TEAM])
         [live_event] = await resumed.events(1, "caseEvents")

@@ -17,8 +17,7 @@ import pytest
 
 from hub.actors import Role
 from hub.config import Settings
-from tests.cases.factories import REPORT, Actors
-from tests.cases.factories import ok as case_ok
+from tests.cases.factories import Actors, report_noise
 from tests.conftest import GraphQLClient
 from tests.events.client import connect
 from tests.events.conftest import LiveHub, RedisServer, hub_process, top_event_id
@@ -47,19 +46,6 @@ def two_processes(
             stack.enter_context(hub_process(settings.database_url, **environment)) for _ in range(2)
         )
         yield LiveHub(a.url, settings), LiveHub(b.url, settings)
-
-
-async def report(http: GraphQLClient, token: str, text: str) -> str:
-    case = await case_ok(
-        http,
-        REPORT,
-        token,
-        description=text,
-        categoryCode="NOISE",
-        source="HOTLINE_12345",
-        location=AT_LUGU,
-    )
-    return str(case["number"])
 
 
 def numbers(events: list[dict[str, Any]]) -> list[str]:
@@ -109,9 +95,9 @@ async def test_redis_stopped_and_restarted_loses_no_event_for_a_resuming_client(
             async with connect(a.url, city) as socket_a, connect(b.url, city) as socket_b:
                 on_a = await socket_a.subscribe(CASE_EVENTS, after=after)
                 on_b = await socket_b.subscribe(CASE_EVENTS, after=after)
-                one = await report(http, city, "案一")
+                one = await report_noise(http, city, AT_LUGU, "案一")
                 assert numbers(await on_a.events(1, "caseEvents")) == [one]
-                two = await report(http, city, "案二")
+                two = await report_noise(http, city, AT_LUGU, "案二")
                 [last_seen] = await on_a.events(1, "caseEvents")
                 assert numbers([last_seen]) == [two]
                 assert numbers(await on_b.events(2, "caseEvents")) == [one, two]
@@ -119,15 +105,15 @@ async def test_redis_stopped_and_restarted_loses_no_event_for_a_resuming_client(
                 await socket_a.aclose()
                 own_redis.stop()
                 # then B still takes reports, and its own subscriber still hears of them
-                three = await report(http, city, "案三")
+                three = await report_noise(http, city, AT_LUGU, "案三")
                 assert numbers(await on_b.events(1, "caseEvents")) == [three]
             # when Redis comes back and B takes another report
             own_redis.start()
-            four = await report(http, city, "案四")
+            four = await report_noise(http, city, AT_LUGU, "案四")
             # then A's subscriber, resuming after the last event it saw, gets each missed one once
             async with connect(a.url, city) as socket:
                 resumed = await socket.subscribe(CASE_EVENTS, after=last_seen["id"])
                 assert numbers(await resumed.events(2, "caseEvents")) == [three, four]
                 # and A hears B through Redis again
-                five = await report(http, city, "案五")
+                five = await report_noise(http, city, AT_LUGU, "案五")
                 assert numbers(await resumed.events(1, "caseEvents")) == [five]
