@@ -15,7 +15,9 @@ And a subscriber waiting for its next event is not woken for it: the stream's ta
 shared result to its socket (``LiveSender``, through the ``Outlet`` the WebSocket layer gives
 each operation), so those 10,000 sends are 10,000 socket writes from one task, not 10,000
 task wake-ups each running strawberry's result pipeline.  Only what that cannot do -- an event
-whose execution has errors to report, a socket that is full -- goes the ordinary way.
+whose execution has errors to report, a socket that is full -- goes the ordinary way.  So a
+schema extension's per-result hooks (``on_stream_result``) do not see directly sent events: the
+hub's extensions have none that matters to an error-free result (masking is for errors).
 """
 
 from __future__ import annotations
