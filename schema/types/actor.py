@@ -1,12 +1,15 @@
-"""The actor behind a request or an event."""
+"""The actor behind a request or an event, and what every timeline entry says of it."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from hub.actors import Actor as ActorRecord
+from hub.cases.models import CaseEvent as CaseEventRow
+from hub.whistles.models import WhistleEvent as WhistleEventRow
 from schema.context import Info
 from schema.types.enums import Role
 
@@ -46,3 +49,28 @@ class Actor:
         code = self.record.department_code
         row = await info.context.loaders.department.load(code) if code else None
         return Department(row=row) if row else None
+
+
+@strawberry.interface(description="One entry of a timeline: what happened, when, and who did it.")
+class TimelineEvent:
+    row: strawberry.Private[CaseEventRow | WhistleEventRow]
+
+    @strawberry.field(description="A cursor: events are ordered by id.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.row.id))
+
+    @strawberry.field
+    def type(self) -> str:
+        return self.row.type
+
+    @strawberry.field
+    def at(self) -> dt.datetime:
+        return self.row.at
+
+    @strawberry.field
+    def note(self) -> str | None:
+        return self.row.note
+
+    @strawberry.field
+    def actor(self) -> Actor:
+        return Actor(record=ActorRecord.from_record(self.row.actor))

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from hub.actors import Actor as ActorRecord
 from hub.auth.policy import may_see_contact
 from hub.cases.models import Case as CaseRow
 from hub.cases.models import CaseDispatch as DispatchRow
@@ -22,7 +21,7 @@ from schema.errors import PublicError
 from schema.pages import page_request
 from schema.relay import Connection, Node, connection_from_page
 from schema.scalars import GeoJSON
-from schema.types.actor import Actor
+from schema.types.actor import TimelineEvent
 from schema.types.common import ExternalRef
 from schema.types.departments import Category, Department
 from schema.types.geo import GeoPoint, Grid, Jurisdiction, wrap_jurisdiction
@@ -76,28 +75,8 @@ class Dispatch:
 
 
 @strawberry.type(description="One entry of a case's timeline.")
-class CaseEvent:
+class CaseEvent(TimelineEvent):
     row: strawberry.Private[EventRow]
-
-    @strawberry.field(description="A cursor: events are ordered by id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.row.id))
-
-    @strawberry.field
-    def type(self) -> str:
-        return self.row.type
-
-    @strawberry.field
-    def at(self) -> dt.datetime:
-        return self.row.at
-
-    @strawberry.field
-    def note(self) -> str | None:
-        return self.row.note
-
-    @strawberry.field
-    def actor(self) -> Actor:
-        return Actor(record=ActorRecord.from_record(self.row.actor))
 
     @strawberry.field(name="case")
     async def case_(self, info: Info) -> Case:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from hub.actors import Actor as ActorRecord
 from hub.geo.models import level_of_code
 from hub.whistles.models import Summons as SummonsRow
 from hub.whistles.models import SummonsStatus, WhistleKind, WhistleScope, WhistleStatus
@@ -18,7 +17,7 @@ from schema.context import Info
 from schema.errors import PublicError
 from schema.pages import page_request
 from schema.relay import Connection, Node, connection_from_page
-from schema.types.actor import Actor
+from schema.types.actor import TimelineEvent
 from schema.types.departments import Department
 from schema.types.geo import GeoPoint, Jurisdiction, wrap_jurisdiction
 
@@ -137,28 +136,8 @@ class Summons(Node):
 
 
 @strawberry.type(description="One entry of a whistle's timeline.")
-class WhistleEvent:
+class WhistleEvent(TimelineEvent):
     row: strawberry.Private[EventRow]
-
-    @strawberry.field(description="A cursor: events are ordered by id.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.row.id))
-
-    @strawberry.field
-    def type(self) -> str:
-        return self.row.type
-
-    @strawberry.field
-    def at(self) -> dt.datetime:
-        return self.row.at
-
-    @strawberry.field
-    def note(self) -> str | None:
-        return self.row.note
-
-    @strawberry.field
-    def actor(self) -> Actor:
-        return Actor(record=ActorRecord.from_record(self.row.actor))
 
     @strawberry.field(description="The summons concerned, when one party changed.")
     async def summons(self, info: Info) -> Summons | None:
