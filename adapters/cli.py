@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters import UnknownAdapterError, adapter_class, registered
 from adapters.contract import AdapterContext, Batch, describe_settings
@@ -21,6 +22,7 @@ from adapters.models import AdapterRun, QuarantinedRecord, RunStatus
 from adapters.runner import AnyAdapter, retry_quarantine, sync
 from hub.config import get_settings
 from hub.db import create_engine, create_sessionmaker, utcnow
+from hub.events.feed import announce_commits
 from hub.geo.index import GeoIndex
 
 console = Console()
@@ -90,15 +92,19 @@ def _report(run: AdapterRun) -> None:
         console.print(f"  see the rejected records with: hub quarantine --adapter {run.adapter}")
 
 
-async def _run_sync(adapter: AnyAdapter, restart: bool, on_batch: Any) -> AdapterRun:
-    engine = create_engine(get_settings().database_url)
+async def _on_database(
+    adapter: AnyAdapter, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[AdapterRun]]
+) -> AdapterRun:
+    """``work`` on the hub's database, the adapter's geography loaded if it needs it; the
+    events it commits are announced to the hub processes (through Redis, when there is one)."""
+    settings = get_settings()
+    engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     try:
         if adapter.needs_geo:
             await adapter.context.geo.load(sessionmaker)
-        return await sync(
-            adapter=adapter, sessionmaker=sessionmaker, restart=restart, on_batch=on_batch
-        )
+        async with announce_commits(sessionmaker, settings):
+            return await work(sessionmaker)
     finally:
         await engine.dispose()
 
@@ -117,7 +123,17 @@ def sync_command(
     instance = _adapter(adapter, source, _options(option or []), GeoIndex())
     try:
         with _progress(f"{adapter}") as on_batch:
-            run = asyncio.run(_run_sync(instance, restart, on_batch))
+            run = asyncio.run(
+                _on_database(
+                    instance,
+                    lambda sessionmaker: sync(
+                        adapter=instance,
+                        sessionmaker=sessionmaker,
+                        restart=restart,
+                        on_batch=on_batch,
+                    ),
+                )
+            )
     except Exception as error:
         console.print(f"[red]sync failed:[/] {error}", markup=True)
         raise typer.Exit(1) from error
@@ -148,17 +164,6 @@ async def _open_entries(adapter: str | None, limit: int) -> list[QuarantinedReco
         await engine.dispose()
 
 
-async def _retry(adapter: AnyAdapter, on_batch: Any) -> AdapterRun:
-    engine = create_engine(get_settings().database_url)
-    sessionmaker = create_sessionmaker(engine)
-    try:
-        if adapter.needs_geo:
-            await adapter.context.geo.load(sessionmaker)
-        return await retry_quarantine(adapter=adapter, sessionmaker=sessionmaker, on_batch=on_batch)
-    finally:
-        await engine.dispose()
-
-
 def quarantine_command(
     adapter: Annotated[str | None, typer.Option(help="Only this adapter's records.")] = None,
     retry: Annotated[bool, typer.Option(help="Put the open records through again.")] = False,
@@ -174,7 +179,14 @@ def quarantine_command(
         options = {"source": "quarantine", **_options(option or [])}
         instance = _adapter(adapter, None, options, GeoIndex())
         with _progress(f"{adapter} quarantine") as on_batch:
-            run = asyncio.run(_retry(instance, on_batch))
+            run = asyncio.run(
+                _on_database(
+                    instance,
+                    lambda sessionmaker: retry_quarantine(
+                        adapter=instance, sessionmaker=sessionmaker, on_batch=on_batch
+                    ),
+                )
+            )
         _report(run)
         return
     entries = asyncio.run(_open_entries(adapter, limit))

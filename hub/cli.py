@@ -18,6 +18,7 @@ from hub.actors import Role
 from hub.auth.tokens import mint
 from hub.config import get_settings
 from hub.db import create_engine, create_sessionmaker
+from hub.events.feed import announce_commits
 from hub.sweeper import sweep_once
 
 app = typer.Typer(help="Beijing's integration hub (吹哨报到 · 接诉即办).", no_args_is_help=True)
@@ -164,9 +165,12 @@ def sweep(
 
 
 async def _sweep(moment: dt.datetime | None) -> dict[str, int]:
-    engine = create_engine(get_settings().database_url)
+    settings = get_settings()
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
     try:
-        return await sweep_once(create_sessionmaker(engine), now=moment)
+        async with announce_commits(sessionmaker, settings):
+            return await sweep_once(sessionmaker, now=moment)
     finally:
         await engine.dispose()
 

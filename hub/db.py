@@ -128,6 +128,9 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
+WRITTEN_TABLES = "hub.written_tables"  # session.info: tables inserted into, this transaction
+
+
 class BulkInsert:
     """One table's INSERT through the driver's executemany, each value encoded once.
 
@@ -200,6 +203,8 @@ class BulkInsert:
     async def execute(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
+        # Past the ORM: say what was written, for those who watch commits (hub.events.commits).
+        session.info.setdefault(WRITTEN_TABLES, set()).add(self.table.name)
         connection = await session.connection()
         parameters = self.parameters(connection.dialect, rows)
         await connection.exec_driver_sql(self.plan(connection.dialect).sql, parameters)

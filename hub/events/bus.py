@@ -78,6 +78,11 @@ class RedisBus:
         if self._publishing is None or self._publishing.done():
             self._publishing = asyncio.create_task(self._publish(), name="hub-events-publish")
 
+    async def flush(self) -> None:
+        """Wait until what was announced is published (or could not be)."""
+        if self._publishing is not None:
+            await self._publishing
+
     async def _publish(self) -> None:
         while self._pending:
             kinds, self._pending = sorted(self._pending), set()

@@ -1,9 +1,9 @@
 """Notice commits that wrote events, through one sessionmaker, so no writer has to announce.
 
-Mutations, the sweeper and in-process adapter runs all write through the hub's sessionmaker;
-its sessions remember which event tables a flush (or a bulk ``INSERT``) touched and report
-those kinds once the transaction has committed -- or rolled back, which burns the ids it took,
-so the streams settle the gap sooner.
+Mutations, the sweeper and adapter runs all write through a sessionmaker; its sessions
+remember which event tables a flush, an ORM ``INSERT`` or a driver-level ``BulkInsert``
+touched and report those kinds once the transaction has committed -- or rolled back, which
+burns the ids it took, so the streams settle the gap sooner.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
 from hub.cases.models import CaseEvent
+from hub.db import WRITTEN_TABLES
 from hub.whistles.models import WhistleEvent
 
 __all__ = ["KINDS", "watch_commits"]
@@ -24,8 +25,6 @@ KINDS: dict[str, str] = {
     CaseEvent.__tablename__: "case",
     WhistleEvent.__tablename__: "whistle",
 }
-_PENDING = "hub.events.pending"
-
 OnCommit = Callable[[frozenset[str]], None]
 
 
@@ -38,21 +37,26 @@ def watch_commits(sessionmaker: async_sessionmaker[AsyncSession], on_commit: OnC
     watched: type[Session] = type("EventWatchingSession", (Session,), {})
     sessionmaker.configure(sync_session_class=watched)
 
-    def finished(session: Session) -> None:
-        kinds = session.info.pop(_PENDING, None)
+    def finished(session: Session, transaction: SessionTransaction) -> None:
+        # A savepoint's end is not a commit: what it wrote is not visible to anyone yet.
+        if transaction.parent is not None:
+            return
+        tables = session.info.pop(WRITTEN_TABLES, ())
+        kinds = frozenset(KINDS[table] for table in tables if table in KINDS)
         if kinds:
-            on_commit(frozenset(kinds))
+            on_commit(kinds)
 
     event.listen(watched, "after_flush", _flushed)
     event.listen(watched, "do_orm_execute", _executed)
-    event.listen(watched, "after_commit", finished)
-    event.listen(watched, "after_rollback", finished)
+    # Once the outermost transaction has committed or rolled back (SQLAlchemy's after_commit
+    # and after_rollback fire for savepoints too).
+    event.listen(watched, "after_transaction_end", finished)
 
 
 def _note(session: Session, table: Any) -> None:
-    kind = KINDS.get(getattr(table, "name", ""))
-    if kind is not None:
-        session.info.setdefault(_PENDING, set()).add(kind)
+    name = getattr(table, "name", None)
+    if name in KINDS:
+        session.info.setdefault(WRITTEN_TABLES, set()).add(name)
 
 
 def _flushed(session: Session, _: UOWTransaction) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,7 +17,7 @@ from hub.events.sources import CASES, WHISTLES, CaseFacts, WhistleFacts
 from hub.events.stream import Stream, stop
 from hub.whistles.models import WhistleEvent
 
-__all__ = ["EventFeed"]
+__all__ = ["EventFeed", "announce_commits"]
 
 EVERYTHING = "*"
 
@@ -82,3 +84,22 @@ class EventFeed:
         await stop(self._tasks)
         self._tasks = []
         await self.bus.aclose()
+
+
+@asynccontextmanager
+async def announce_commits(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> AsyncIterator[None]:
+    """For a process that writes events but serves no one (``hub sync``, ``hub sweep``): tell
+    the hub processes of each commit through Redis, when there is one, so that their subscribers
+    hear of it at once instead of at their next poll of the database."""
+    if not settings.redis_url:
+        yield
+        return
+    bus = RedisBus(settings.redis_url, settings.events_channel)
+    watch_commits(sessionmaker, bus.announce)
+    try:
+        yield
+    finally:
+        await bus.flush()
+        await bus.aclose()

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from adapters.testdata.hotline import make_hotline_export
 from hub.actors import Role
 from hub.config import Settings
+from tests.adapters.support import hub
 from tests.cases.factories import Actors, report_noise
 from tests.conftest import GraphQLClient
 from tests.events.client import connect
@@ -30,17 +33,22 @@ CASE_EVENTS = "subscription($after: ID) { caseEvents(after: $after) { id type ca
 AT_LUGU = {"lat": 39.900, "lng": 116.235}
 
 
-@contextmanager
-def two_processes(
-    settings: Settings, redis_url: str, channel: str
-) -> Iterator[tuple[LiveHub, LiveHub]]:
-    """Hubs A and B on the test's database and Redis; they poll the database only hourly."""
-    environment = {
+def on_redis(redis_url: str, channel: str) -> dict[str, str]:
+    """The environment of a process of the test's on Redis; hubs poll the database hourly."""
+    return {
         "HUB_REDIS_URL": redis_url,
         "HUB_EVENTS_CHANNEL": f"{channel}events",
         "HUB_RATE_LIMIT_PREFIX": f"{channel}ratelimit:",
         "HUB_EVENTS_POLL_SECONDS": "3600",
     }
+
+
+@contextmanager
+def two_processes(
+    settings: Settings, redis_url: str, channel: str
+) -> Iterator[tuple[LiveHub, LiveHub]]:
+    """Hubs A and B on the test's database and Redis; they poll the database only hourly."""
+    environment = on_redis(redis_url, channel)
     with ExitStack() as stack:
         a, b = (
             stack.enter_context(hub_process(settings.database_url, **environment)) for _ in range(2)
@@ -117,3 +125,29 @@ async def test_redis_stopped_and_restarted_loses_no_event_for_a_resuming_client(
                 # and A hears B through Redis again
                 five = await report_noise(http, city, AT_LUGU, "案五")
                 assert numbers(await resumed.events(1, "caseEvents")) == [five]
+
+
+async def test_cases_a_command_line_sync_imports_reach_subscribers_through_redis_at_once(
+    settings: Settings, shared_redis_url: str, channel: str, tmp_path: Path
+) -> None:
+    after = str(await top_event_id(settings, "case_event"))
+    environment = on_redis(shared_redis_url, channel)
+    with hub_process(settings.database_url, **environment) as served:
+        live = LiveHub(served.url, settings)
+        city = Actors(live.server).city
+        async with (
+            httpx.AsyncClient(base_url=live.url, timeout=30) as client,
+            connect(live.url, city) as socket,
+        ):
+            # given a subscriber that is live: it has heard of a case reported on the hub
+            watching = await socket.subscribe(CASE_EVENTS, after=after)
+            one = await report_noise(GraphQLClient(client), city, AT_LUGU, "案一")
+            assert numbers(await watching.events(1, "caseEvents")) == [one]
+            # when `hub sync` imports hotline orders, a process of its own on the same Redis
+            path = make_hotline_export(5, seed=3).write_jsonl(tmp_path / "orders.jsonl")
+            args = ("sync", "hotline-12345", "--source", str(path))
+            result = hub(*args, url=settings.database_url, env=environment)
+            assert result.returncode == 0, result.stderr
+            # then the subscriber hears of the imported cases now, not at the hub's next poll
+            imported = await watching.next()
+            assert imported["caseEvents"]["case"]["number"] != one
