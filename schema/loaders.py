@@ -14,6 +14,7 @@ from strawberry.dataloader import DataLoader
 
 from adapters import service as adapter_runs
 from adapters.models import QuarantinedRecord
+from hub.actors import Actor
 from hub.cases import queries as cases
 from hub.cases.models import Case, CaseDispatch, CaseEvent, CaseExternalRef
 from hub.categories import service as categories
@@ -31,6 +32,8 @@ V = TypeVar("V")
 M = TypeVar("M")
 
 PageKey = tuple[str, PageRequest]
+F = TypeVar("F")
+WithinKey = tuple[str, F, Actor, PageRequest]  # a jurisdiction, a filter, the viewer, the page
 
 
 class Loaders:
@@ -53,6 +56,12 @@ class Loaders:
         )
         self.grids_page: DataLoader[PageKey, Page[Grid]] = self._paged(geo.page_grids_under)
         self.all_categories: DataLoader[int, list[Category]] = DataLoader(self._categories)
+        self.cases_within: DataLoader[WithinKey[cases.CaseFilter], Page[Case]] = self._within(
+            cases.page_cases_under, "case_filter"
+        )
+        self.whistles_within: DataLoader[WithinKey[whistles.WhistleFilter], Page[Whistle]] = (
+            self._within(whistles.page_whistles_under, "whistle_filter")
+        )
         self.case_by_number: DataLoader[str, Case | None] = self._by_key(cases.by_numbers, None)
         self.case_by_id: DataLoader[int, Case | None] = self._by_key(cases.by_ids, None)
         self.case_dispatches: DataLoader[int, list[CaseDispatch]] = self._by_key(
@@ -100,6 +109,32 @@ class Loaders:
                 for request, codes in groups.items():
                     pages = await fetch(session=session, codes=codes, page=request)
                     results.update({(code, request): pages[code] for code in codes})
+            return [results[key] for key in keys]
+
+        return DataLoader(load)
+
+    def _within(
+        self, fetch: Callable[..., Awaitable[dict[str, Page[V]]]], filter_arg: str
+    ) -> DataLoader[WithinKey[F], Page[V]]:
+        """Jurisdictions' filtered pages (``Jurisdiction.cases``, ``.whistles``): those asking
+        for the same filter, viewer and page shape share a statement."""
+
+        async def load(keys: Sequence[WithinKey[F]]) -> list[Page[V]]:
+            groups: dict[tuple[F, Actor, PageRequest], list[str]] = {}
+            for code, found_filter, actor, request in keys:
+                groups.setdefault((found_filter, actor, request), []).append(code)
+            results: dict[WithinKey[F], Page[V]] = {}
+            async with self._sessionmaker() as session:
+                for (found_filter, actor, request), codes in groups.items():
+                    pages = await fetch(
+                        session=session,
+                        codes=codes,
+                        actor=actor,
+                        page=request,
+                        **{filter_arg: found_filter},
+                    )
+                    for code in codes:
+                        results[code, found_filter, actor, request] = pages[code]
             return [results[key] for key in keys]
 
         return DataLoader(load)

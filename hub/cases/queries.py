@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.actors import Actor
@@ -23,6 +24,7 @@ from hub.cases.models import (
 )
 from hub.categories.models import Category
 from hub.geo.models import descendant_prefix
+from hub.geo.service import page_within
 from hub.pagination import Page, PageRequest, fetch_pages
 
 
@@ -106,6 +108,30 @@ async def page_cases(
         descending=True,
     )
     return pages[0]
+
+
+async def page_cases_under(
+    *,
+    session: AsyncSession,
+    codes: Sequence[str],
+    case_filter: CaseFilter,
+    actor: Actor,
+    page: PageRequest,
+) -> dict[str, Page[Case]]:
+    """Each jurisdiction's page of cases, newest first: as ``case_filter`` with its
+    ``jurisdiction_code`` would give it (footprints crossing in included)."""
+    return await page_within(
+        session,
+        filtered(dataclasses.replace(case_filter, jurisdiction_code=None), actor),
+        entity=Case,
+        key=Case.id,
+        places=union(
+            select(Case.id.label("id"), Case.subdistrict_code.label("code")),
+            select(CaseJurisdiction.case_id, CaseJurisdiction.subdistrict_code),
+        ),
+        codes=codes,
+        page=page,
+    )
 
 
 async def by_numbers(*, session: AsyncSession, codes: Sequence[str]) -> dict[str, Case]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import CompoundSelect, Select, SQLColumnExpression, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.geo.models import (
@@ -127,6 +128,49 @@ async def page_grids_under(
             parents=list(prefixes),
             order=Grid.code,
             page=page,
+        )
+        result.update({prefixes[prefix]: found for prefix, found in pages.items()})
+    return result
+
+
+async def page_within(
+    session: AsyncSession,
+    query: Select[Any],
+    *,
+    entity: Any,
+    key: SQLColumnExpression[Any],
+    places: Select[Any] | CompoundSelect[Any],
+    codes: Sequence[str],
+    page: PageRequest,
+) -> dict[str, Page[Any]]:
+    """Page ``query`` (of ``entity``, newest ``key`` first) for each jurisdiction of ``codes``.
+
+    A row lies within a jurisdiction when one of its ``places`` -- ``(id, code)`` pairs of a
+    row's ``key`` and a street-office code -- lies within it, descendants included (as
+    ``startswith(descendant_prefix(code))`` does for one).  One statement per length of code.
+    """
+    by_length: dict[int, list[str]] = defaultdict(list)
+    for code in codes:
+        by_length[len(descendant_prefix(code))].append(code)
+    held = places.subquery()
+    result: dict[str, Page[Any]] = {}
+    for length, group in by_length.items():
+        # One row per row of ``query`` and jurisdiction it lies in, however many places do.
+        member = (
+            select(held.c.id, func.substr(held.c.code, 1, length).label("parent"))
+            .distinct()
+            .subquery()
+        )
+        prefixes = {descendant_prefix(code): code for code in group}
+        pages = await fetch_pages(
+            session,
+            query.join(member, member.c.id == key),
+            entity=entity,
+            partition=member.c.parent,
+            parents=list(prefixes),
+            order=key,
+            page=page,
+            descending=True,
         )
         result.update({prefixes[prefix]: found for prefix, found in pages.items()})
     return result

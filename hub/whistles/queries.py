@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.actors import Actor
 from hub.auth.policy import may_read_whistles, whistle_visibility
 from hub.cases.models import Case
 from hub.geo.models import descendant_prefix
+from hub.geo.service import page_within
 from hub.pagination import Page, PageRequest, fetch_pages
 from hub.whistles.models import (
     Summons,
@@ -71,6 +73,32 @@ def filtered(whistle_filter: WhistleFilter, actor: Actor) -> Select[Whistle]:
             exists().where(WhistleCase.whistle_id == Whistle.id, WhistleCase.case_id == f.case_id)
         )
     return query
+
+
+async def page_whistles_under(
+    *,
+    session: AsyncSession,
+    codes: Sequence[str],
+    whistle_filter: WhistleFilter,
+    actor: Actor,
+    page: PageRequest,
+) -> dict[str, Page[Whistle]]:
+    """Each jurisdiction's page of whistles, newest first: as ``whistle_filter`` with its
+    ``jurisdiction_code`` would give it (the caller or a partner within it)."""
+    return await page_within(
+        session,
+        filtered(dataclasses.replace(whistle_filter, jurisdiction_code=None), actor),
+        entity=Whistle,
+        key=Whistle.id,
+        places=union(
+            select(Whistle.id.label("id"), Whistle.caller_code.label("code")),
+            select(Summons.whistle_id, Summons.partner_code).where(
+                Summons.partner_code.is_not(None)
+            ),
+        ),
+        codes=codes,
+        page=page,
+    )
 
 
 async def page_whistles(

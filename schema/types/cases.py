@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
@@ -283,19 +284,35 @@ class CaseFilterInput:
     overdue: bool | None = None
 
 
-async def cases_connection(
-    info: Info, case_filter: CaseFilterInput, first: int, after: str | None
-) -> Connection[Case]:
-    request = page_request(first, after)
+def _query_filter(case_filter: CaseFilterInput) -> CaseFilter:
     if case_filter.jurisdiction_code and level_of_code(case_filter.jurisdiction_code) is None:
         raise PublicError(
             "UNKNOWN_JURISDICTION", f"no jurisdiction {case_filter.jurisdiction_code!r}"
         )
-    query_filter = CaseFilter(
+    return CaseFilter(
         **{field: getattr(case_filter, field) for field in CaseFilter.__dataclass_fields__}
     )
+
+
+async def cases_connection(
+    info: Info, case_filter: CaseFilterInput, first: int, after: str | None
+) -> Connection[Case]:
+    request = page_request(first, after)
+    query_filter = _query_filter(case_filter)
     async with info.context.sessionmaker() as session:
         page = await page_cases(
             session=session, case_filter=query_filter, actor=info.context.actor, page=request
         )
+    return connection_from_page(page, lambda row: Case(row=row))
+
+
+async def jurisdiction_cases(
+    info: Info, code: str, case_filter: CaseFilterInput, first: int, after: str | None
+) -> Connection[Case]:
+    """A jurisdiction's cases, batched with its siblings' in a list (``Loaders.cases_within``)."""
+    request = page_request(first, after)
+    query_filter = _query_filter(dataclasses.replace(case_filter, jurisdiction_code=None))
+    page = await info.context.loaders.cases_within.load(
+        (code, query_filter, info.context.actor, request)
+    )
     return connection_from_page(page, lambda row: Case(row=row))

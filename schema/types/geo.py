@@ -124,12 +124,11 @@ class Jurisdiction(Node):
         first: int = 20,
         after: str | None = None,
     ) -> Connection[CaseRef]:
-        import dataclasses
+        from schema.types.cases import CaseFilterInput, jurisdiction_cases
 
-        from schema.types.cases import CaseFilterInput, cases_connection
-
-        scoped = dataclasses.replace(filter or CaseFilterInput(), jurisdiction_code=self.row.code)
-        return await cases_connection(info, scoped, first, after)
+        return await jurisdiction_cases(
+            info, self.row.code, filter or CaseFilterInput(), first, after
+        )
 
     @strawberry.field(
         description="Whistles called or partnered within it (descendants included) you may see, "
@@ -142,14 +141,11 @@ class Jurisdiction(Node):
         first: int = 20,
         after: str | None = None,
     ) -> Connection[WhistleRef]:
-        import dataclasses
+        from schema.types.whistles import WhistleFilterInput, jurisdiction_whistles
 
-        from schema.types.whistles import WhistleFilterInput, whistles_connection
-
-        scoped = dataclasses.replace(
-            filter or WhistleFilterInput(), jurisdiction_code=self.row.code
+        return await jurisdiction_whistles(
+            info, self.row.code, filter or WhistleFilterInput(), first, after
         )
-        return await whistles_connection(info, scoped, first, after)
 
     @strawberry.field(description="Unit grids within this jurisdiction, ordered by code.")
     async def grids(

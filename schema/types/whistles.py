@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
@@ -268,6 +269,21 @@ class WhistleFilterInput:
     overdue: bool | None = None
 
 
+def _query_filter(whistle_filter: WhistleFilterInput, case_id: int | None) -> WhistleFilter:
+    code = whistle_filter.jurisdiction_code
+    if code and level_of_code(code) is None:
+        raise PublicError("UNKNOWN_JURISDICTION", f"no jurisdiction {code!r}")
+    return WhistleFilter(
+        jurisdiction_code=code,
+        department_code=whistle_filter.department_code,
+        status=whistle_filter.status,
+        kind=whistle_filter.kind,
+        scope=whistle_filter.scope,
+        overdue=whistle_filter.overdue,
+        case_id=case_id,
+    )
+
+
 async def whistles_connection(
     info: Info,
     whistle_filter: WhistleFilterInput,
@@ -277,20 +293,21 @@ async def whistles_connection(
     case_id: int | None = None,
 ) -> Connection[Whistle]:
     request = page_request(first, after)
-    code = whistle_filter.jurisdiction_code
-    if code and level_of_code(code) is None:
-        raise PublicError("UNKNOWN_JURISDICTION", f"no jurisdiction {code!r}")
-    query_filter = WhistleFilter(
-        jurisdiction_code=code,
-        department_code=whistle_filter.department_code,
-        status=whistle_filter.status,
-        kind=whistle_filter.kind,
-        scope=whistle_filter.scope,
-        overdue=whistle_filter.overdue,
-        case_id=case_id,
-    )
+    query_filter = _query_filter(whistle_filter, case_id)
     async with info.context.sessionmaker() as session:
         page = await page_whistles(
             session=session, whistle_filter=query_filter, actor=info.context.actor, page=request
         )
+    return connection_from_page(page, lambda row: Whistle(row=row))
+
+
+async def jurisdiction_whistles(
+    info: Info, code: str, whistle_filter: WhistleFilterInput, first: int, after: str | None
+) -> Connection[Whistle]:
+    """A jurisdiction's whistles, batched with its siblings' (``Loaders.whistles_within``)."""
+    request = page_request(first, after)
+    query_filter = _query_filter(dataclasses.replace(whistle_filter, jurisdiction_code=None), None)
+    page = await info.context.loaders.whistles_within.load(
+        (code, query_filter, info.context.actor, request)
+    )
     return connection_from_page(page, lambda row: Whistle(row=row))
