@@ -1,7 +1,9 @@
 """Per-request DataLoaders: every relation is batched into one statement per tick.
 
 Each batch opens its own short session from the pool, because resolvers run concurrently and
-an AsyncSession must not be shared between concurrent operations.
+an AsyncSession must not be shared between concurrent operations.  The loading functions hold
+the sessionmaker, not the ``Loaders``: a request's loaders are freed as soon as it is done,
+without waiting for the garbage collector.
 """
 
 from __future__ import annotations
@@ -55,7 +57,9 @@ class Loaders:
             departments.page_by_jurisdiction
         )
         self.grids_page: DataLoader[PageKey, Page[Grid]] = self._paged(geo.page_grids_under)
-        self.all_categories: DataLoader[int, list[Category]] = DataLoader(self._categories)
+        self.all_categories: DataLoader[int, list[Category]] = DataLoader(
+            _all_categories(sessionmaker)
+        )
         self.cases_within: DataLoader[WithinKey[cases.CaseFilter], Page[Case]] = self._within(
             cases.page_cases_under, "case_filter"
         )
@@ -89,8 +93,10 @@ class Loaders:
     def _by_key(
         self, fetch: Callable[..., Awaitable[Mapping[K, V]]], missing: M, arg: str = "codes"
     ) -> DataLoader[K, V | M]:
+        sessionmaker = self._sessionmaker
+
         async def load(keys: Sequence[K]) -> list[V | M]:
-            async with self._sessionmaker() as session:
+            async with sessionmaker() as session:
                 found = await fetch(session=session, **{arg: list(keys)})
             return [found.get(key, missing) for key in keys]
 
@@ -99,13 +105,15 @@ class Loaders:
     def _paged(
         self, fetch: Callable[..., Awaitable[dict[str, Page[V]]]]
     ) -> DataLoader[PageKey, Page[V]]:
+        sessionmaker = self._sessionmaker
+
         async def load(keys: Sequence[PageKey]) -> list[Page[V]]:
             # Keys asking for the same page shape share one statement.
             groups: dict[PageRequest, list[str]] = {}
             for code, request in keys:
                 groups.setdefault(request, []).append(code)
             results: dict[PageKey, Page[V]] = {}
-            async with self._sessionmaker() as session:
+            async with sessionmaker() as session:
                 for request, codes in groups.items():
                     pages = await fetch(session=session, codes=codes, page=request)
                     results.update({(code, request): pages[code] for code in codes})
@@ -119,12 +127,14 @@ class Loaders:
         """Jurisdictions' filtered pages (``Jurisdiction.cases``, ``.whistles``): those asking
         for the same filter, viewer and page shape share a statement."""
 
+        sessionmaker = self._sessionmaker
+
         async def load(keys: Sequence[WithinKey[F]]) -> list[Page[V]]:
             groups: dict[tuple[F, Actor, PageRequest], list[str]] = {}
             for code, found_filter, actor, request in keys:
                 groups.setdefault((found_filter, actor, request), []).append(code)
             results: dict[WithinKey[F], Page[V]] = {}
-            async with self._sessionmaker() as session:
+            async with sessionmaker() as session:
                 for (found_filter, actor, request), codes in groups.items():
                     pages = await fetch(
                         session=session,
@@ -139,7 +149,13 @@ class Loaders:
 
         return DataLoader(load)
 
-    async def _categories(self, keys: Sequence[int]) -> list[list[Category]]:
-        async with self._sessionmaker() as session:
+
+def _all_categories(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> Callable[[Sequence[int]], Awaitable[list[list[Category]]]]:
+    async def load(keys: Sequence[int]) -> list[list[Category]]:
+        async with sessionmaker() as session:
             rows = await categories.all_categories(session=session)
         return [rows for _ in keys]
+
+    return load
