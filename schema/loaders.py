@@ -73,6 +73,7 @@ class Loaders:
         )
         self.case_events: DataLoader[int, list[CaseEvent]] = self._by_key(cases.events, [])
         self.case_crossed: DataLoader[int, list[str]] = self._by_key(cases.crossed, [])
+        self.case_summoned: DataLoader[int, list[str]] = self._by_key(cases.summoned, [])
         self.case_refs: DataLoader[int, list[CaseExternalRef]] = self._by_key(
             cases.external_refs, []
         )

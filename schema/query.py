@@ -70,7 +70,9 @@ async def visible_case(info: Info, number: str) -> Case | None:
     dispatched = [
         d.department_code for d in await info.context.loaders.case_dispatches.load(row.id)
     ]
-    return Case(row=row) if may_see_case(info.context.actor, row, crossed, dispatched) else None
+    summoned = await info.context.loaders.case_summoned.load(row.id)
+    visible = may_see_case(info.context.actor, row, crossed, dispatched, summoned)
+    return Case(row=row) if visible else None
 
 
 NODE_LOADERS: dict[str, Callable[[Info, str], Awaitable[Node | None]]] = {

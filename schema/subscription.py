@@ -130,6 +130,7 @@ def _prime(loaders: Loaders, facts: object) -> None:
         loaders.case_by_id.prime(key, facts.case)
         loaders.case_crossed.prime(key, facts.crossed)
         loaders.case_dispatches.prime(key, facts.dispatches)
+        loaders.case_summoned.prime(key, facts.summoned)
     elif isinstance(facts, WhistleFacts):
         key = facts.whistle.id
         loaders.whistle_by_id.prime(key, facts.whistle)

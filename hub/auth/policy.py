@@ -15,7 +15,7 @@ from hub.actors import Actor, Role
 from hub.cases.models import Case, CaseDispatch, CaseJurisdiction
 from hub.departments.models import Department
 from hub.errors import DomainError
-from hub.whistles.models import Summons, Whistle, WhistleScope
+from hub.whistles.models import Summons, Whistle, WhistleCase, WhistleScope
 
 
 class PermissionDeniedError(DomainError):
@@ -99,15 +99,34 @@ def case_visibility(actor: Actor) -> ColumnElement[bool]:
     if role is Role.GRID_WORKER and prefix:
         return Case.grid_code.startswith(prefix, autoescape=True)
     if role is Role.DEPARTMENT and actor.department_code:
-        return exists().where(
-            CaseDispatch.case_id == Case.id,
-            CaseDispatch.department_code == actor.department_code,
+        return or_(
+            exists().where(
+                CaseDispatch.case_id == Case.id,
+                CaseDispatch.department_code == actor.department_code,
+            ),
+            # The source case of a whistle that has summoned it (吹哨报到: it must know why).
+            exists().where(
+                WhistleCase.case_id == Case.id,
+                Summons.whistle_id == WhistleCase.whistle_id,
+                Summons.department_code == actor.department_code,
+                Summons.summoned_at.is_not(None),
+            ),
         )
     return false()
 
 
-def may_see_case(actor: Actor, case: Case, crossed: list[str], dispatched: list[str]) -> bool:
-    """The same rule as ``case_visibility``, for a row already loaded."""
+def may_see_case(
+    actor: Actor,
+    case: Case,
+    crossed: Sequence[str],
+    dispatched: Sequence[str],
+    summoned: Sequence[str] = (),
+) -> bool:
+    """The same rule as ``case_visibility``, for a row already loaded.
+
+    ``summoned``: the departments summoned (the summons sent) by a whistle on the case.  Acting
+    on a case follows dispatch alone: ``hub.cases.service`` passes none.
+    """
     role = actor.role
     if role in (Role.CITY_PLATFORM, Role.HOTLINE):
         return True
@@ -119,7 +138,7 @@ def may_see_case(actor: Actor, case: Case, crossed: list[str], dispatched: list[
     if role is Role.GRID_WORKER and prefix:
         return case.grid_code is not None and case.grid_code.startswith(prefix)
     if role is Role.DEPARTMENT and actor.department_code:
-        return actor.department_code in dispatched
+        return actor.department_code in dispatched or actor.department_code in summoned
     return False
 
 

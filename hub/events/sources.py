@@ -48,11 +48,13 @@ F = TypeVar("F")
 
 @dataclass(frozen=True, slots=True)
 class CaseFacts:
-    """What a case event's subscribers are judged on: the case and where it reaches."""
+    """What a case event's subscribers are judged on: the case, where it reaches, and the
+    departments it was dispatched to or whose summons its whistles sent."""
 
     case: Case
     crossed: list[str]
     dispatches: list[CaseDispatch]
+    summoned: list[str]
 
     @property
     def dispatched(self) -> list[str]:
@@ -82,8 +84,14 @@ async def _case_facts(session: AsyncSession, ids: list[int]) -> dict[int, CaseFa
     rows = await cases.by_ids(session=session, codes=ids)
     crossed = await cases.crossed(session=session, codes=ids)
     dispatches = await cases.dispatches(session=session, codes=ids)
+    summoned = await cases.summoned(session=session, codes=ids)
     return {
-        key: CaseFacts(case=row, crossed=crossed.get(key, []), dispatches=dispatches.get(key, []))
+        key: CaseFacts(
+            case=row,
+            crossed=crossed.get(key, []),
+            dispatches=dispatches.get(key, []),
+            summoned=summoned.get(key, []),
+        )
         for key, row in rows.items()
     }
 
@@ -137,7 +145,7 @@ class CaseSelection:
         if self.department_code is not None and self.department_code not in facts.dispatched:
             return False
         return may_read_cases(self.actor) and may_see_case(
-            self.actor, case, facts.crossed, facts.dispatched
+            self.actor, case, facts.crossed, facts.dispatched, facts.summoned
         )
 
     @property

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from hub.geo.crs import wgs84_to_bd09, wgs84_to_gcj02
-from tests.cases.factories import Actors
+from tests.cases.factories import DISPATCH, RESPOND, Actors, mutate
+from tests.cases.factories import ok as case_ok
 from tests.conftest import GraphQLClient, HubServer
 from tests.whistles.factories import (
     ACKNOWLEDGE,
@@ -248,3 +249,52 @@ async def test_both_districts_find_the_whistle_in_their_lists(
         gql, REVIEW, platform(hub_server, "110000"), whistleNumber=whistle["number"], approve=True
     )
     assert again["code"] == "ILLEGAL_TRANSITION"
+
+
+SEEN = """query($number: String!) {
+  case(number: $number) { number }
+  cases { totalCount nodes { number } }
+}"""
+
+
+async def test_a_summoned_department_reads_the_whistles_case_once_summoned_but_acts_on_dispatch(
+    gql: GraphQLClient, hub_server: HubServer
+) -> None:
+    guangwai = Actors.street(hub_server, GUANGWAI)
+    team, stranger = "110102.URBAN_MANAGEMENT", "110102.PUBLIC_SECURITY"
+    case = await boundary_case(gql, hub_server)
+    number = str(case["number"])
+    # given Guangwai's whistle on the case, summoning Xicheng's teams once it is accepted
+    whistle = await ok(
+        gql,
+        BLOW,
+        guangwai,
+        callerCode=GUANGWAI,
+        kind="KEY_TASK",
+        caseNumbers=[number],
+        departmentCodes=XICHENG_TEAMS,
+        partnerCodes=[TAIPINGQIAO],
+        reason="交界违建，两区联合拆除",
+    )
+    # then before the summons goes out, the team sees nothing of the case
+    nothing = {"case": None, "cases": {"totalCount": 0, "nodes": []}}
+    seen = await gql.execute(SEEN, {"number": number}, token=Actors.department(hub_server, team))
+    assert seen == nothing
+    # when Xicheng's platform accepts the whistle and the summons goes out
+    await ok(
+        gql, REVIEW, platform(hub_server, "110102"), whistleNumber=whistle["number"], approve=True
+    )
+    # then the summoned team reads the case it is summoned for, by number and in its list
+    seen = await gql.execute(SEEN, {"number": number}, token=Actors.department(hub_server, team))
+    listed = {"totalCount": 1, "nodes": [{"number": number}]}
+    assert seen == {"case": {"number": number}, "cases": listed}
+    # and a department not summoned still sees nothing
+    stranger_token = Actors.department(hub_server, stranger)
+    assert await gql.execute(SEEN, {"number": number}, token=stranger_token) == nothing
+    # and the team acts on the case only once it is dispatched to it
+    payload = await mutate(gql, RESPOND, Actors.department(hub_server, team), caseNumber=number)
+    [refusal] = payload["errors"]
+    assert (refusal["code"], refusal["field"]) == ("FORBIDDEN", "caseNumber")
+    await case_ok(gql, DISPATCH, guangwai, caseNumber=number, departmentCodes=[team])
+    responded = await case_ok(gql, RESPOND, Actors.department(hub_server, team), caseNumber=number)
+    assert responded["status"] == "RESPONDED"
