@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -85,6 +86,21 @@ async def test_the_case_suggests_the_street_across_the_line(
     ]
 
 
+async def blow_across(gql: GraphQLClient, server: HubServer, number: str) -> dict[str, Any]:
+    """Guangwai whistles Taipingqiao and its own enforcement teams on the case (跨区吹哨)."""
+    return await ok(
+        gql,
+        BLOW,
+        Actors.street(server, GUANGWAI),
+        callerCode=GUANGWAI,
+        kind="KEY_TASK",
+        caseNumbers=[number],
+        departmentCodes=XICHENG_TEAMS,
+        partnerCodes=[TAIPINGQIAO],
+        reason="交界违建，两区联合拆除",
+    )
+
+
 async def test_guangwai_and_taipingqiao_demolish_the_building_together(
     gql: GraphQLClient, hub_server: HubServer
 ) -> None:
@@ -92,17 +108,7 @@ async def test_guangwai_and_taipingqiao_demolish_the_building_together(
     taipingqiao = Actors.street(hub_server, TAIPINGQIAO)
     case = await boundary_case(gql, hub_server)
     # given Guangwai whistles Taipingqiao and its own enforcement teams (跨区吹哨)
-    whistle = await ok(
-        gql,
-        BLOW,
-        guangwai,
-        callerCode=GUANGWAI,
-        kind="KEY_TASK",
-        caseNumbers=[case["number"]],
-        departmentCodes=XICHENG_TEAMS,
-        partnerCodes=[TAIPINGQIAO],
-        reason="交界违建，两区联合拆除",
-    )
+    whistle = await blow_across(gql, hub_server, str(case["number"]))
     number = whistle["number"]
     assert re.fullmatch(r"W-110102-\d{8}-000001", number)
     assert (whistle["scope"], whistle["status"]) == ("CROSS_DISTRICT", "PENDING_REVIEW")
@@ -265,17 +271,7 @@ async def test_a_summoned_department_reads_the_whistles_case_once_summoned_but_a
     case = await boundary_case(gql, hub_server)
     number = str(case["number"])
     # given Guangwai's whistle on the case, summoning Xicheng's teams once it is accepted
-    whistle = await ok(
-        gql,
-        BLOW,
-        guangwai,
-        callerCode=GUANGWAI,
-        kind="KEY_TASK",
-        caseNumbers=[number],
-        departmentCodes=XICHENG_TEAMS,
-        partnerCodes=[TAIPINGQIAO],
-        reason="交界违建，两区联合拆除",
-    )
+    whistle = await blow_across(gql, hub_server, number)
     # then before the summons goes out, the team sees nothing of the case
     nothing = {"case": None, "cases": {"totalCount": 0, "nodes": []}}
     seen = await gql.execute(SEEN, {"number": number}, token=Actors.department(hub_server, team))
