@@ -110,16 +110,22 @@ async def grid_boundaries(*, session: AsyncSession, codes: Sequence[str]) -> dic
     return {code: wkb for code, wkb in rows}
 
 
+def _by_prefix_length(codes: Sequence[str]) -> dict[int, dict[str, str]]:
+    """The jurisdictions of ``codes`` by the length of their descendants' prefix: for each
+    length, each prefix and the code it is of (one statement pages a length's group)."""
+    groups: dict[int, dict[str, str]] = defaultdict(dict)
+    for code in codes:
+        prefix = descendant_prefix(code)
+        groups[len(prefix)][prefix] = code
+    return groups
+
+
 async def page_grids_under(
     *, session: AsyncSession, codes: Sequence[str], page: PageRequest
 ) -> dict[str, Page[Grid]]:
     """Each jurisdiction's grids (all grids whose code starts with its prefix)."""
-    by_length: dict[int, list[str]] = defaultdict(list)
-    for code in codes:
-        by_length[len(descendant_prefix(code))].append(code)
     result: dict[str, Page[Grid]] = {}
-    for length, group in by_length.items():
-        prefixes = {descendant_prefix(code): code for code in group}
+    for length, prefixes in _by_prefix_length(codes).items():
         pages = await fetch_pages(
             session,
             select(Grid),
@@ -149,19 +155,15 @@ async def page_within(
     row's ``key`` and a street-office code -- lies within it, descendants included (as
     ``startswith(descendant_prefix(code))`` does for one).  One statement per length of code.
     """
-    by_length: dict[int, list[str]] = defaultdict(list)
-    for code in codes:
-        by_length[len(descendant_prefix(code))].append(code)
     held = places.subquery()
     result: dict[str, Page[Any]] = {}
-    for length, group in by_length.items():
+    for length, prefixes in _by_prefix_length(codes).items():
         # One row per row of ``query`` and jurisdiction it lies in, however many places do.
         member = (
             select(held.c.id, func.substr(held.c.code, 1, length).label("parent"))
             .distinct()
             .subquery()
         )
-        prefixes = {descendant_prefix(code): code for code in group}
         pages = await fetch_pages(
             session,
             query.join(member, member.c.id == key),
