@@ -78,7 +78,12 @@ def start_now(coroutine: Coroutine[Any, Any, None]) -> asyncio.Future[None] | No
         yielded = coroutine.send(None)
     except StopIteration:
         return None
-    return asyncio.ensure_future(_carry_on(coroutine, _awaited(yielded)))
+    try:
+        waiting = _awaited(yielded)
+    except RuntimeError:
+        coroutine.close()
+        raise
+    return asyncio.ensure_future(_carry_on(coroutine, waiting))
 
 
 def _awaited(yielded: object) -> asyncio.Future[Any] | None:
