@@ -216,6 +216,7 @@ def _progress(rng: np.random.Generator, reported: dt.datetime, end: dt.datetime)
         "feedback_at": None,
         "feedback_resolved": None,
         "feedback_satisfied": None,
+        "reopen_count": 0,
     }
     if respond < end:
         state.update(status="RESPONDED", responded_at=respond)
@@ -242,6 +243,10 @@ async def _insert(
     end: dt.datetime,
 ) -> None:
     # Core inserts (executemany), not ORM bulk saves: several times faster for plain rows.
+    # An executemany compiles its parameters from the first row: every row names the same keys.
+    keys = rows[0].keys()
+    if any(row.keys() != keys for row in rows):
+        raise ValueError("synthetic case rows of one batch must name the same columns")
     table = _table(Case)
     created = await session.execute(
         insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
