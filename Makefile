@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NODE_STAMP := tests/js/node_modules/.installed
+CHROMIUM   := /usr/bin/chromium
 
 .PHONY: demo test lint typecheck schema bench serve clean
 
@@ -17,6 +18,10 @@ $(STAMP): pyproject.toml
 $(NODE_STAMP): tests/js/package.json tests/js/package-lock.json
 	npm ci --prefix tests/js --no-audit --no-fund --silent
 	touch $(NODE_STAMP)
+
+# Page tests drive Debian's chromium through Playwright (never a downloaded browser).
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 demo: $(STAMP)
 	$(BIN)/hub demo
@@ -32,7 +37,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy hub schema adapters bench
 
 # Backends: HUB_TEST_BACKENDS=sqlite,postgresql with HUB_TEST_POSTGRES_URL (see .ci/run).
-test: $(STAMP) $(NODE_STAMP) lint typecheck
+test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 schema: $(STAMP)

@@ -22,6 +22,9 @@ from hub.db import create_engine, create_sessionmaker
 from tests.support.databases import configured_backends, private_database
 from tests.support.server import serve_in_thread
 
+# The real-browser fixtures (`browser`, `open_page`) for page tests.
+pytest_plugins = ["tests.support.browser"]
+
 TEST_SECRET = "test-secret-test-secret-test-secret-0123"
 
 
