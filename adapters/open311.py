@@ -51,6 +51,9 @@ class Open311Settings(AdapterSettings):
     model_config = SettingsConfigDict(env_prefix="HUB_OPEN311_", frozen=True, extra="forbid")
 
     jurisdiction_id: str | None = Field(default=None, description="GeoReport jurisdiction_id.")
+    api_key: str | None = Field(
+        default=None, description="The server's api_key, if reading requests needs one."
+    )
     window_days: int = Field(default=90, ge=1, le=90, description="Days per requests.json call.")
     page_limit: int = Field(default=1000, ge=1, description="The server's cap on one answer.")
     initial_days: int = Field(default=365, ge=1, description="How far back a first run reads.")
@@ -97,6 +100,8 @@ class Open311Adapter(Adapter[Open311Settings, Open311Cursor, CaseRecord]):
     async def _get(self, client: httpx.AsyncClient, path: str, **params: str) -> Any:
         if self.settings.jurisdiction_id:
             params["jurisdiction_id"] = self.settings.jurisdiction_id
+        if self.settings.api_key and path != "services.json":
+            params["api_key"] = self.settings.api_key
         try:
             response = await client.get(path, params=params)
         except httpx.HTTPError as error:

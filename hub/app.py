@@ -34,6 +34,7 @@ from hub.events.websocket import GraphQLWebSocket
 from hub.geo.index import GeoIndex
 from hub.http.graphql_http import GraphQLHTTPEndpoint, RequestRejected
 from hub.http.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddleware, RedisRateLimiter
+from hub.open311.views import Open311
 from hub.sweeper import sweep_forever
 from schema import build_schema
 from schema.context import Context
@@ -212,6 +213,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            *Open311(hub.sessionmaker, hub.geo, settings).routes(),
         ],
         middleware=[Middleware(RateLimitMiddleware, limiter=limiter, identify=rate_limit_bucket)],
         lifespan=lifespan,

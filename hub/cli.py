@@ -19,11 +19,13 @@ from hub.auth.tokens import mint
 from hub.config import get_settings
 from hub.db import create_engine, create_sessionmaker
 from hub.events.feed import announce_commits
+from hub.open311.cli import open311_key_app
 from hub.sweeper import sweep_once
 
 app = typer.Typer(help="Beijing's integration hub (吹哨报到 · 接诉即办).", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(open311_key_app, name="open311-key")
 console = Console()
 
 Host = Annotated[str, typer.Option(help="Interface to bind.")]

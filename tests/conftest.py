@@ -151,6 +151,11 @@ def expired(settings: Settings) -> str:
 
 
 MUTABLE_TABLES = (
+    "webhook_delivery",
+    "webhook",
+    "connection_run",
+    "connection",
+    "open311_key",
     "adapter_quarantine",
     "adapter_run",
     "adapter_cursor",

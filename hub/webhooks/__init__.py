@@ -1,0 +1,1 @@
+"""Signed webhooks out: every matching event delivered at least once, in order per endpoint."""
