@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NODE_STAMP := tests/js/node_modules/.installed
 CHROMIUM   := /usr/bin/chromium
+GRAPHIQL   := hub/http/graphiql/graphiql.js
 
-.PHONY: demo test lint typecheck schema bench serve clean
+.PHONY: demo graphiql test lint typecheck schema bench serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +24,16 @@ $(NODE_STAMP): tests/js/package.json tests/js/package-lock.json
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-demo: $(STAMP)
-	$(BIN)/hub demo
+# GraphiQL's page loads only the hub's own files: bundled here from the npm packages.
+$(GRAPHIQL): web/graphiql/package.json web/graphiql/package-lock.json $(wildcard web/graphiql/src/*)
+	npm ci --prefix web/graphiql --no-audit --no-fund --silent
+	npm run --prefix web/graphiql --silent build
+
+graphiql: $(GRAPHIQL)
+
+# `make demo PORT=8001` (or HUB_PORT=8001) when 8000 is taken.
+demo: $(STAMP) $(GRAPHIQL)
+	$(BIN)/hub demo $(if $(PORT),--port $(PORT))
 
 serve: $(STAMP)
 	$(BIN)/hub serve
@@ -37,7 +46,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy hub schema adapters bench
 
 # Backends: HUB_TEST_BACKENDS=sqlite,postgresql with HUB_TEST_POSTGRES_URL (see .ci/run).
-test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) lint typecheck
+test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) $(GRAPHIQL) lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 schema: $(STAMP)
@@ -47,4 +56,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) var tests/js/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var tests/js/node_modules web/graphiql/node_modules hub/http/graphiql .pytest_cache .mypy_cache .ruff_cache

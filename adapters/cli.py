@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -25,7 +26,8 @@ from hub.db import create_engine, create_sessionmaker, utcnow
 from hub.events.feed import announce_commits
 from hub.geo.index import GeoIndex
 
-console = Console()
+# In a log file nothing is wrapped at 80 columns: a line per line.
+console = Console(width=None if sys.stdout.isatty() else 10_000)
 # Tests kill a sync half-way with this: the process ends abruptly after N committed batches.
 CRASH_AFTER = "HUB_SYNC_CRASH_AFTER"
 
@@ -56,23 +58,33 @@ def _adapter(name: str, source: str | None, options: dict[str, Any], geo: GeoInd
 
 @contextmanager
 def _progress(label: str) -> Iterator[Any]:
+    """A live bar on a terminal; in a log file, one plain line per batch."""
+    crash_after = int(os.environ.get(CRASH_AFTER, "0") or 0)
+    batches = 0
     columns = (
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed:,.0f} records · {task.fields[counts]}"),
+        TextColumn("{task.fields[done]} · {task.fields[counts]}"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task(label, total=None, counts="")
-        crash_after = int(os.environ.get(CRASH_AFTER, "0") or 0)
-        batches = 0
+    with Progress(
+        *columns, console=console, transient=False, disable=not console.is_terminal
+    ) as bar:
+        task = bar.add_task(label, total=None, done="", counts="")
 
         def on_batch(run: AdapterRun, batch: Batch[Any]) -> None:
             nonlocal batches
             batches += 1
+            done = (
+                f"{run.read:,} of {batch.total:,} records"
+                if batch.total
+                else f"{run.read:,} records"
+            )
             counts = f"+{run.created} ~{run.updated} ={run.unchanged} ✗{run.rejected}"
-            progress.update(task, completed=run.read, total=batch.total, counts=counts)
+            bar.update(task, completed=run.read, total=batch.total, done=done, counts=counts)
+            if not console.is_terminal:
+                console.print(f"{label}: {done} · {counts}", markup=False, highlight=False)
             if crash_after and batches >= crash_after:
                 os._exit(1)
 
@@ -190,8 +202,10 @@ def quarantine_command(
         _report(run)
         return
     entries = asyncio.run(_open_entries(adapter, limit))
+    table = Table("id", "adapter", "source id", "quarantined at", "reason", box=None)
     for entry in entries:
         when = entry.quarantined_at.isoformat(timespec="seconds")
-        line = f"{entry.id}\t{entry.adapter}\t{entry.source_id or '-'}\t{when}\t{entry.reason}"
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
+        table.add_row(str(entry.id), entry.adapter, entry.source_id or "-", when, entry.reason)
+    if entries:
+        console.print(table, soft_wrap=True)
     console.print(f"{len(entries)} open record(s) shown")

@@ -214,6 +214,9 @@ def describe_settings(model: type[AdapterSettings]) -> list[tuple[str, str, str,
             annotation = " | ".join(str(arg) for arg in get_args(info.annotation))
         else:
             annotation = getattr(info.annotation, "__name__", str(info.annotation))
-        default = "required" if info.is_required() else repr(info.get_default())
+        if info.is_required():
+            default = "required"
+        else:
+            default = repr(info.get_default(call_default_factory=True, validated_data={}))
         rows.append((name, annotation, default, info.description or ""))
     return rows

@@ -32,6 +32,9 @@ from hub.db import create_engine, create_sessionmaker
 from hub.events.feed import EventFeed
 from hub.events.websocket import GraphQLWebSocket
 from hub.geo.index import GeoIndex
+from hub.http.browsers import browser_middleware
+from hub.http.graphiql import POLICY as GRAPHIQL_POLICY
+from hub.http.graphiql import graphiql_assets, graphiql_page
 from hub.http.graphql_http import GraphQLHTTPEndpoint, RequestRejected
 from hub.http.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddleware, RedisRateLimiter
 from hub.open311.views import Open311
@@ -199,6 +202,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_batch_size=settings.max_batch_size,
         timeout_seconds=settings.request_timeout_seconds,
         parse_options=QueryLimits.from_settings(settings).parse_options(),
+        cache_max_age=settings.reference_max_age_seconds,
+        ide_html=graphiql_page(settings),
+        ide_headers={"Content-Security-Policy": GRAPHIQL_POLICY},
     )
     limiter: RateLimiter = (
         RedisRateLimiter(settings.redis_url, settings.rate_limit_prefix)
@@ -211,11 +217,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute(
                 "/graphql", GraphQLWebSocket(schema, settings=settings, new_context=live)
             ),
+            graphiql_assets(),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             *Open311(hub.sessionmaker, hub.geo, settings).routes(),
         ],
-        middleware=[Middleware(RateLimitMiddleware, limiter=limiter, identify=rate_limit_bucket)],
+        middleware=[
+            *browser_middleware(settings),
+            Middleware(RateLimitMiddleware, limiter=limiter, identify=rate_limit_bucket),
+        ],
         lifespan=lifespan,
     )
     app.state.hub = hub

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
+import socket
 import time
 from typing import Annotated
 
@@ -15,6 +17,7 @@ from rich.console import Console
 from adapters.cli import adapters_command, quarantine_command, sync_command
 from hub import bootstrap, migrate
 from hub.actors import Role
+from hub.auth.samples import sample_tokens
 from hub.auth.tokens import mint
 from hub.config import get_settings
 from hub.db import create_engine, create_sessionmaker
@@ -28,17 +31,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(open311_key_app, name="open311-key")
 console = Console()
 
-Host = Annotated[str, typer.Option(help="Interface to bind.")]
-Port = Annotated[int, typer.Option(help="Port to listen on.")]
+Host = Annotated[str, typer.Option(envvar="HUB_HOST", help="Interface to bind.")]
+Port = Annotated[int, typer.Option(envvar="HUB_PORT", help="Port to listen on.")]
 
-SAMPLE_TOKENS: list[tuple[str, Role, str | None, str | None]] = [
-    ("city platform", Role.CITY_PLATFORM, "110000", None),
-    ("Xicheng district platform", Role.DISTRICT_PLATFORM, "110102", None),
-    ("Guangwai street office (Xicheng)", Role.STREET_OFFICE, "110102020", None),
-    ("Xicheng urban management", Role.DEPARTMENT, "110102", "110102.URBAN_MANAGEMENT"),
-    ("12345 hotline", Role.HOTLINE, "110000", None),
-    ("observer", Role.OBSERVER, "110000", None),
-]
 
 EXAMPLE_QUERIES = """\
 { locate(point: {lat: 39.9087, lng: 116.3975}) {
@@ -110,6 +105,8 @@ def demo(
     ] = 1000,
 ) -> None:
     """Build the embedded default (migrate, load Beijing) idempotently, print tokens, serve."""
+    if serve_after:
+        _check_port_free(host, port)
     started = time.perf_counter()
     loaded, demo_data = asyncio.run(_setup(cases_per_day))
     elapsed = time.perf_counter() - started
@@ -124,7 +121,42 @@ def demo(
     console.print(f"\n[bold]Try in GraphiQL[/] at http://{host}:{port}/graphql\n")
     console.print(EXAMPLE_QUERIES, markup=False, highlight=False)
     if serve_after:
+        os.environ["HUB_GRAPHIQL_DEMO_TOKENS"] = "true"  # the page offers the tokens above
+        get_settings.cache_clear()
         serve(host=host, port=port, workers=1)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail before the build, not after it, when the demo could not listen."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            console.print(
+                f"[red]cannot listen on {host}:{port}:[/] {error.strerror}; "
+                "choose another port with --port N (make demo PORT=N)"
+            )
+            raise typer.Exit(1) from error
+
+
+@app.command()
+def init() -> None:
+    """Set up a production database: migrations and Beijing's reference data, no cases."""
+    asyncio.run(_init())
+
+
+async def _init() -> None:
+    settings = get_settings()
+    engine = create_engine(settings.database_url)
+    try:
+        loaded = await bootstrap.setup_database(engine, create_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+    what = "loaded" if loaded else "already there; nothing to do"
+    console.print(
+        f"[green]database at head, reference data {what}[/] "
+        f"(geography, departments, categories; no cases): {settings.database_url}"
+    )
 
 
 async def _setup(cases_per_day: int) -> tuple[bool, dict[str, int]]:
@@ -145,10 +177,10 @@ async def _setup(cases_per_day: int) -> tuple[bool, dict[str, int]]:
 def _print_tokens() -> None:
     settings = get_settings()
     console.print("\n[bold]Sample tokens[/] (send as `Authorization: Bearer <token>`):")
-    for label, role, jurisdiction, department in SAMPLE_TOKENS:
+    for label, role, sample in sample_tokens(settings):
         console.print(f"\n[cyan]{label}[/] ({role.value})")
         # Plain print: a token must stay on one line to be copied.
-        print(mint(settings, role=role, jurisdiction=jurisdiction, department=department))
+        print(sample)
 
 
 @app.command()

@@ -59,6 +59,20 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=20, ge=1, le=100)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     graphiql: bool = True
+    graphiql_demo_tokens: bool = Field(
+        default=False, description="offer the demo's sample tokens in GraphiQL (hub demo)"
+    )
+
+    # Browsers and caches (README "Browsers on other origins").
+    cors_origins: str = Field(
+        default="", description="comma-separated origins allowed to call from a browser"
+    )
+    compress_min_bytes: int = Field(
+        default=1024, ge=0, description="responses at least this large are gzip/brotli-encoded"
+    )
+    reference_max_age_seconds: int = Field(
+        default=60, ge=0, description="Cache-Control max-age of anonymous GET queries"
+    )
 
     # Production tokens (README "Identity"): RS256, verified with a PEM key or the IdP's JWKS.
     jwt_public_key: str | None = Field(
@@ -106,6 +120,12 @@ class Settings(BaseSettings):
     ws_max_queued_events: int = Field(
         default=1000, ge=1, description="a subscriber further behind is told to resume"
     )
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        return [
+            origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()
+        ]
 
     @model_validator(mode="after")
     def _one_token_verifier(self) -> Settings:

@@ -338,6 +338,13 @@ async def _follow(
         ) from error
 
 
+def _check_signed_in(context: LiveContext) -> None:
+    if context.actor.is_anonymous:
+        raise PublicError(
+            "UNAUTHENTICATED", "Subscriptions need a token: send it in connectionParams."
+        )
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
@@ -359,6 +366,7 @@ class Subscription:
     ) -> AsyncGenerator[CaseEvent, None]:
         context = _live(info)
         cursor = _cursor(after)
+        _check_signed_in(context)
         if not may_read_cases(context.actor):
             raise PublicError("FORBIDDEN", "Your role does not read individual cases.")
         _check_jurisdiction(jurisdiction_code)
@@ -394,6 +402,7 @@ class Subscription:
     ) -> AsyncGenerator[WhistleEvent, None]:
         context = _live(info)
         cursor = _cursor(after)
+        _check_signed_in(context)
         if not may_read_whistles(context.actor):
             raise PublicError("FORBIDDEN", "Your role does not read individual whistles.")
         _check_jurisdiction(jurisdiction_code)

@@ -1,4 +1,5 @@
-"""Write realistic, messy department exports for every adapter into a folder.
+"""Write realistic, messy department exports for every file adapter into a folder (open311 reads a
+live server, not a file).
 
 Run: .venv/bin/python scripts/make_department_data.py OUT [--orders N] [--seed S]
 

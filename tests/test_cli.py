@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -93,12 +94,22 @@ async def _count(url: str, sql: str) -> int:
         await engine.dispose()
 
 
-async def test_demo_builds_once_and_is_idempotent(backend: str, workdir: Path) -> None:
+async def test_init_loads_reference_data_only_then_demo_adds_its_cases_once(
+    backend: str, workdir: Path
+) -> None:
     async with private_database(backend, workdir) as url:
+        init = run_hub("init", url=url)
+        assert init.returncode == 0, init.stderr
+        assert "reference data loaded" in init.stdout
+        assert await _count(url, "SELECT count(*) FROM jurisdiction") == 1 + 16 + 349 + 7535
+        assert await _count(url, "SELECT count(*) FROM department") == 17 * 18 + 349
+        assert await _count(url, 'SELECT count(*) FROM "case"') == 0
+        assert await _count(url, "SELECT count(*) FROM whistle") == 0
+        again = run_hub("init", url=url)
+        assert "nothing to do" in again.stdout
         first = run_hub("demo", "--no-serve", "--cases-per-day", "20", url=url)
         assert first.returncode == 0, first.stderr
         assert "built" in first.stdout
-        assert "already" not in first.stdout
         assert "Bearer" in first.stdout
         assert "locate(point:" in first.stdout
         counts = [
@@ -149,3 +160,18 @@ def test_serve_answers_graphql(served: str) -> None:
     )
     assert response.json() == {"data": {"jurisdiction": {"name": "朝阳区"}}}
     assert httpx.get(f"{served}/readyz").status_code == 200
+
+
+@pytest.mark.backends("sqlite")
+def test_demo_on_a_taken_port_fails_before_building(backend: str, tmp_path: Path) -> None:
+    database = tmp_path / "demo.sqlite3"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = run_hub("demo", "--port", port, url=f"sqlite+aiosqlite:///{database}", timeout=60)
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stdout
+    assert "make demo PORT=N" in result.stdout
+    assert "Bearer" not in result.stdout
+    assert not database.exists()

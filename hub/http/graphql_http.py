@@ -42,6 +42,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from hub.http.caching import conditional
 from hub.http.negotiation import (
     GRAPHQL_RESPONSE_JSON,
     JSON,
@@ -155,10 +156,15 @@ class GraphQLHTTPEndpoint:
         max_batch_size: int | None = None,
         timeout_seconds: float | None = None,
         parse_options: Mapping[str, Any] | None = None,
+        cache_max_age: int | None = None,
+        ide_html: str | None = None,
+        ide_headers: Mapping[str, str] | None = None,
     ) -> None:
         """``timeout_seconds`` cancels an operation that runs longer (``TIMEOUT`` error);
         ``parse_options`` go to graphql-core's ``parse`` when the endpoint itself looks at a
         document (counting its operations), so that look stops at the schema's token limit too.
+        ``cache_max_age`` gives successful GET answers validators (``hub.http.caching``);
+        ``ide_html`` replaces strawberry's GraphiQL page (which loads from a CDN).
         """
         self.schema = schema
         self.context_factory = context_factory
@@ -168,7 +174,9 @@ class GraphQLHTTPEndpoint:
         self.max_batch_size = max_batch_size
         self.timeout_seconds = timeout_seconds
         self.parse_options = dict(parse_options or {})
-        self._ide_html = get_graphql_ide_html("graphiql") if graphiql else ""
+        self.cache_max_age = cache_max_age
+        self._ide_html = ide_html or (get_graphql_ide_html("graphiql") if graphiql else "")
+        self._ide_headers = {"Vary": "Accept", **(ide_headers or {})}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point, so that ``Route("/graphql", endpoint)`` mounts the instance."""
@@ -186,7 +194,7 @@ class GraphQLHTTPEndpoint:
             return _error_response(405, message, JSON, {"Allow": "GET, POST"})
         accept = request.headers.get("accept")
         if self._wants_ide(request, accept):
-            return HTMLResponse(self._ide_html, headers={"Vary": "Accept"})
+            return HTMLResponse(self._ide_html, headers=self._ide_headers)
         media_type = choose_response_type(accept)
         if media_type is None:
             message = f"No media type in Accept: {accept} can be produced; accept {JSON}."
@@ -205,7 +213,10 @@ class GraphQLHTTPEndpoint:
             return await self._handle_post(request, context, media_type)
         params = _params_from_query_string(request)
         outcome = await self._execute(params, context, _GET_OPERATIONS)
-        return _json_response(outcome.body, _status_for(outcome, media_type), media_type)
+        response = _json_response(outcome.body, _status_for(outcome, media_type), media_type)
+        if self.cache_max_age is None or "errors" in outcome.body:
+            return response
+        return conditional(request, response, max_age=self.cache_max_age)
 
     def _wants_ide(self, request: Request, accept: str | None) -> bool:
         """A browser GET without a query opens GraphiQL; scripts keep getting JSON errors."""

@@ -140,11 +140,20 @@ class Summons(Node):
 class WhistleEvent(TimelineEvent):
     row: strawberry.Private[EventRow]
 
-    @strawberry.field(description="The summons concerned, when one party changed.")
+    @strawberry.field(
+        description="The summons concerned, when one party changed (SUMMONS_SENT, which may"
+        " send several, lists them in `summonsSent`)."
+    )
     async def summons(self, info: Info) -> Summons | None:
         key = self.row.summons_id
         row = await info.context.loaders.summons_by_id.load(key) if key else None
         return Summons(row=row) if row else None
+
+    @strawberry.field(description="The summons a SUMMONS_SENT event sent; empty otherwise.")
+    async def summons_sent(self, info: Info) -> list[Summons]:
+        keys = (self.row.data or {}).get("summons", []) if self.row.type == "SUMMONS_SENT" else []
+        rows = await info.context.loaders.summons_by_id.load_many(keys)
+        return [Summons(row=row) for row in rows if row is not None]
 
     @strawberry.field
     async def whistle(self, info: Info) -> Whistle:

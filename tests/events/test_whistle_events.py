@@ -29,6 +29,7 @@ subscription($after: ID, $jurisdiction: String, $department: String, $number: St
                 whistleNumber: $number) {
     id type at note actor { sub role }
     summons { department { code } status arrivedAt }
+    summonsSent { department { code } }
     whistle { number status }
   }
 }"""
@@ -99,6 +100,9 @@ async def test_a_whistle_blown_summoned_and_reported_in_reaches_who_may_see_it(
         assert summary(await water_sees.events(1, "whistleEvents")) == [
             ("BLOWN", second["number"], None)
         ]
+    sent = platform_events[1]["summonsSent"]
+    assert sorted(one["department"]["code"] for one in sent) == sorted([POLICE, ENVIRONMENT])
+    assert platform_events[2]["summonsSent"] == []
     reported_in = platform_events[2]
     assert reported_in["summons"]["status"] == "ARRIVED"
     assert reported_in["summons"]["arrivedAt"] is not None
