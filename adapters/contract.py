@@ -34,7 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config import Settings as HubSettings
-from hub.errors import DomainError
+from hub.errors import ConflictError, DomainError
 from hub.geo.index import GeoIndex
 
 DEFAULT_BATCH_SIZE = 1_000
@@ -199,10 +199,11 @@ async def write_one(
             return await write(session, item)
     except DomainError as error:
         return Rejection(item.record, f"{error.code}: {error.message}")
-    except SQLAlchemyError as error:
+    except (SQLAlchemyError, ConflictError) as error:
         # A constraint the adapter did not foresee: this record only, with the database's word.
+        cause = error.__cause__ if isinstance(error, ConflictError) else error
         return Rejection(
-            item.record, f"DATABASE: {str(getattr(error, 'orig', None) or error)[:500]}"
+            item.record, f"DATABASE: {str(getattr(cause, 'orig', None) or cause)[:500]}"
         )
 
 

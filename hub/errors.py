@@ -12,6 +12,10 @@ class DomainError(Exception):
         self.field = field
 
 
+class ConflictError(Exception):
+    """A concurrent transaction won a race on a unique key; the work, run again, sees its result."""
+
+
 class NotFoundError(DomainError):
     code = "NOT_FOUND"
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.actors import Actor
-from hub.auth.policy import require_report_scope
+from hub.auth.policy import CaseAction, require_case_action, require_report_scope
 from hub.cases.deadlines import DeadlinePolicy
 from hub.cases.events import add_event
 from hub.cases.models import (
@@ -21,9 +22,10 @@ from hub.cases.models import (
     CaseStatus,
     Priority,
 )
+from hub.cases.service import readable_by
 from hub.categories.models import Category
 from hub.config import Settings
-from hub.errors import DomainError
+from hub.errors import ConflictError, DomainError
 from hub.geo.index import GeoIndex, parse_polygon
 from hub.geo.models import Jurisdiction
 from hub.numbers import next_number
@@ -39,6 +41,10 @@ class InvalidInputError(DomainError):
 
 class UnknownCategoryError(DomainError):
     code = "UNKNOWN_CATEGORY"
+
+
+class DuplicateReferenceError(DomainError):
+    code = "DUPLICATE_REFERENCE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,17 +124,60 @@ async def report(
     actor: Actor,
     now: dt.datetime,
 ) -> tuple[Case, bool]:
-    """Record a case; returns (case, created). A known external reference returns its case."""
+    """Record a case; returns (case, created).
+
+    A known external reference returns its case, but only to a caller who may read it; any
+    other caller is refused without a word of the case. Of two reports of one reference racing
+    each other, the loser's transaction fails on the reference's unique key (ConflictError):
+    run again, it finds the winner's case.
+    """
+    require_case_action(actor, CaseAction.REPORT)
     _check(intake, now)
     if intake.external_ref is not None:
         found = await existing_by_ref(session, *intake.external_ref)
         if found is not None:
-            return found, False
+            return await _shown(session, found, actor), False
+    category, placement = await _placed(session, geo, intake, actor)
+    case = await _record(session, settings, intake, placement, category, actor, now)
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        if intake.external_ref is None:
+            raise
+        raise ConflictError("the reference was recorded meanwhile") from error
+    return case, True
+
+
+async def _shown(session: AsyncSession, case: Case, actor: Actor) -> Case:
+    if not await readable_by(session=session, case=case, actor=actor):
+        raise DuplicateReferenceError(
+            "this external reference belongs to a case you may not read; "
+            "report under a reference of your own system",
+            field="externalRef",
+        )
+    return case
+
+
+async def _placed(
+    session: AsyncSession, geo: GeoIndex, intake: Intake, actor: Actor
+) -> tuple[Category, Placement]:
     category = await session.get(Category, intake.category_code)
     if category is None:
         raise UnknownCategoryError(f"no category {intake.category_code!r}", field="categoryCode")
     placement = place(geo, intake)
     require_report_scope(actor, placement.subdistrict_code, placement.grid_code)
+    return category, placement
+
+
+async def _record(
+    session: AsyncSession,
+    settings: Settings,
+    intake: Intake,
+    placement: Placement,
+    category: Category,
+    actor: Actor,
+    now: dt.datetime,
+) -> Case:
     case = await _new_case(session, settings, intake, placement, category, now)
     session.add_all(
         CaseJurisdiction(case_id=case.id, subdistrict_code=code) for code in placement.crossed
@@ -151,7 +200,7 @@ async def report(
         at=case.reported_at,
         data={"source": case.source.value, "subdistrict": case.subdistrict_code},
     )
-    return case, True
+    return case
 
 
 async def _new_case(

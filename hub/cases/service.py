@@ -56,6 +56,13 @@ async def get_for_actor(
     raise NotFoundError(f"no case {number!r}", field="caseNumber")
 
 
+async def readable_by(*, session: AsyncSession, case: Case, actor: Actor) -> bool:
+    """Whether the actor may read the case (a summoning whistle's departments included)."""
+    crossed, dispatched = await crossed_of(session, case), await dispatched_to(session, case)
+    summoned = await queries.summoned(session=session, codes=[case.id])
+    return may_see_case(actor, case, crossed, dispatched, summoned.get(case.id, []))
+
+
 async def crossed_of(session: AsyncSession, case: Case) -> list[str]:
     rows = await session.scalars(
         select(CaseJurisdiction.subdistrict_code).where(CaseJurisdiction.case_id == case.id)
