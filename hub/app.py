@@ -41,8 +41,8 @@ from hub.open311.views import Open311
 from hub.sweeper import sweep_forever
 from schema import build_schema
 from schema.context import Context
-from schema.limits import QueryLimits
-from schema.subscription import LiveContext
+from schema.core.limits import QueryLimits
+from schema.live.context import LiveContext
 
 log = logging.getLogger("hub")
 

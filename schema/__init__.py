@@ -12,17 +12,18 @@ from strawberry.extensions import MaskErrors
 from strawberry.schema.config import StrawberryConfig
 
 from hub.config import Settings, get_settings
-from schema.errors import PublicError
-from schema.limits import QueryLimits
+from schema.adapters.types import AdapterRun
+from schema.cases.types import Case
+from schema.core.errors import PublicError
+from schema.core.limits import QueryLimits
+from schema.core.relay import Node
+from schema.core.scalars import SCALARS
+from schema.departments.types import Category, Department
+from schema.geo.types import Grid, Jurisdiction
+from schema.live.execution import SharedDocuments, SharedEventExecution
 from schema.mutation import Mutation
 from schema.query import Query
-from schema.relay import Node
-from schema.scalars import SCALARS
-from schema.subscription import SharedDocuments, SharedEventExecution, Subscription
-from schema.types.adapters import AdapterRun
-from schema.types.cases import Case
-from schema.types.departments import Category, Department
-from schema.types.geo import Grid, Jurisdiction
+from schema.subscription import Subscription
 
 
 def _visible(error: object) -> bool:

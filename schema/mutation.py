@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.mutations.cases import CaseMutations
-from schema.mutations.whistles import WhistleMutations
+from schema.cases.mutations import CaseMutations
+from schema.whistles.mutations import WhistleMutations
 
 
 @strawberry.type

@@ -25,7 +25,7 @@ from hub.app import create_app
 from hub.config import Settings
 from hub.departments import service as departments_service
 from hub.http import GraphQLHTTPEndpoint
-from schema.limits import QueryLimits, count_tokens
+from schema.core.limits import QueryLimits, count_tokens
 from tests.conftest import GraphQLClient, HubServer
 from tests.support.server import serve_in_thread
 

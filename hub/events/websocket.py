@@ -16,7 +16,7 @@ Where strawberry's defaults are weak for a city's mobile clients, the hub adds:
 * compact UTF-8 JSON (the data is mostly Chinese), a result shared by many subscribers encoded
   once;
 * an ``Outlet`` per operation, through which the event streams write live events to the socket
-  directly (``schema.subscription.LiveSender``), checking first that the operation is still on.
+  directly (``schema.live.sender.LiveSender``), checking first that the operation is still on.
 
 Browsers on other agencies' origins may connect: the token travels in ``connectionParams``,
 never in a cookie, so a foreign page cannot borrow anyone's identity.
@@ -57,8 +57,9 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from hub.auth.tokens import InvalidTokenError, SigningKeysUnavailableError, authenticate_async
 from hub.config import Settings
-from schema.errors import PublicError
-from schema.subscription import OUTLET, LiveContext
+from schema.core.errors import PublicError
+from schema.live.context import LiveContext
+from schema.live.sender import OUTLET
 
 __all__ = ["GraphQLWebSocket"]
 
@@ -216,7 +217,7 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
 
 
 class _Outlet:
-    """An operation's way out for live events sent without its task (``schema.subscription``)."""
+    """An operation's way out for live events sent without its task (``schema.live.sender``)."""
 
     __slots__ = ("_handler", "_operation")
 

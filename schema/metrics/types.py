@@ -13,13 +13,13 @@ from hub.metrics.hotspots import Hotspot as HotspotRow
 from hub.metrics.hotspots import HotspotPlace, HotspotQuery, cases_of
 from hub.metrics.rates import Rates
 from hub.pagination import fetch_pages
+from schema.cases.types import Case
 from schema.context import Info
-from schema.errors import PublicError
-from schema.pages import page_request
-from schema.relay import Connection, connection_from_page
-from schema.types.cases import Case
-from schema.types.departments import Category
-from schema.types.geo import Grid, Jurisdiction, wrap_jurisdiction
+from schema.core.errors import PublicError
+from schema.core.pages import page_request
+from schema.core.relay import Connection, connection_from_page
+from schema.departments.types import Category
+from schema.geo.types import Grid, Jurisdiction, wrap_jurisdiction
 
 strawberry.enum(HotspotPlace, description="What counts as the same place for a hotspot.")
 

@@ -11,21 +11,21 @@ from hub.geo import service as geo
 from hub.geo.models import Grid as GridRow
 from hub.geo.models import Jurisdiction as JurisdictionRow
 from schema.context import Info
-from schema.pages import page_request
-from schema.relay import Connection, Node, connection_from_page
-from schema.scalars import GeoJSON
-from schema.types.enums import CRS, JurisdictionLevel
+from schema.core.enums import CRS, JurisdictionLevel
+from schema.core.pages import page_request
+from schema.core.relay import Connection, Node, connection_from_page
+from schema.core.scalars import GeoJSON
 
 if TYPE_CHECKING:
-    from schema.types.cases import Case, CaseFilterInput
-    from schema.types.departments import Department
-    from schema.types.whistles import Whistle, WhistleFilterInput
+    from schema.cases.types import Case, CaseFilterInput
+    from schema.departments.types import Department
+    from schema.whistles.types import Whistle, WhistleFilterInput
 
-DepartmentRef = Annotated["Department", strawberry.lazy("schema.types.departments")]
-CaseRef = Annotated["Case", strawberry.lazy("schema.types.cases")]
-CaseFilterRef = Annotated["CaseFilterInput", strawberry.lazy("schema.types.cases")]
-WhistleRef = Annotated["Whistle", strawberry.lazy("schema.types.whistles")]
-WhistleFilterRef = Annotated["WhistleFilterInput", strawberry.lazy("schema.types.whistles")]
+DepartmentRef = Annotated["Department", strawberry.lazy("schema.departments.types")]
+CaseRef = Annotated["Case", strawberry.lazy("schema.cases.types")]
+CaseFilterRef = Annotated["CaseFilterInput", strawberry.lazy("schema.cases.types")]
+WhistleRef = Annotated["Whistle", strawberry.lazy("schema.whistles.types")]
+WhistleFilterRef = Annotated["WhistleFilterInput", strawberry.lazy("schema.whistles.types")]
 
 SYNTHETIC_NOTE = (
     "Street office, community and grid outlines are synthetic (generated inside the real "
@@ -107,7 +107,7 @@ class Jurisdiction(Node):
     async def departments(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Connection[DepartmentRef]:
-        from schema.types.departments import Department
+        from schema.departments.types import Department
 
         page = await info.context.loaders.departments_page.load(
             (self.row.code, page_request(first, after))
@@ -124,7 +124,7 @@ class Jurisdiction(Node):
         first: int = 20,
         after: str | None = None,
     ) -> Connection[CaseRef]:
-        from schema.types.cases import CaseFilterInput, jurisdiction_cases
+        from schema.cases.types import CaseFilterInput, jurisdiction_cases
 
         return await jurisdiction_cases(
             info, self.row.code, filter or CaseFilterInput(), first, after
@@ -141,7 +141,7 @@ class Jurisdiction(Node):
         first: int = 20,
         after: str | None = None,
     ) -> Connection[WhistleRef]:
-        from schema.types.whistles import WhistleFilterInput, jurisdiction_whistles
+        from schema.whistles.types import WhistleFilterInput, jurisdiction_whistles
 
         return await jurisdiction_whistles(
             info, self.row.code, filter or WhistleFilterInput(), first, after

@@ -12,7 +12,7 @@ from hub.audit import service as audit
 from hub.db import transaction, utcnow
 from hub.errors import ConflictError, DomainError
 from schema.context import Info
-from schema.errors import UserError
+from schema.core.errors import UserError
 
 T = TypeVar("T")
 

@@ -8,24 +8,26 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from hub.departments.models import Department as DepartmentRow
 from hub.geo.models import level_of_code
+from hub.whistles import performance
 from hub.whistles.models import Summons as SummonsRow
 from hub.whistles.models import SummonsStatus, WhistleKind, WhistleScope, WhistleStatus
 from hub.whistles.models import Whistle as WhistleRow
 from hub.whistles.models import WhistleEvent as EventRow
 from hub.whistles.queries import WhistleFilter, page_whistles
+from schema.auth.types import TimelineEvent
 from schema.context import Info
-from schema.errors import PublicError
-from schema.pages import page_request
-from schema.relay import Connection, Node, connection_from_page
-from schema.types.actor import TimelineEvent
-from schema.types.departments import Department
-from schema.types.geo import GeoPoint, Jurisdiction, wrap_jurisdiction
+from schema.core.errors import PublicError
+from schema.core.pages import page_request
+from schema.core.relay import Connection, Node, connection_from_page
+from schema.departments.types import Department
+from schema.geo.types import GeoPoint, Jurisdiction, wrap_jurisdiction
 
 if TYPE_CHECKING:
-    from schema.types.cases import Case
+    from schema.cases.types import Case
 
-CaseRef = Annotated["Case", strawberry.lazy("schema.types.cases")]
+CaseRef = Annotated["Case", strawberry.lazy("schema.cases.types")]
 
 for _domain_enum in (WhistleKind, WhistleScope, WhistleStatus, SummonsStatus):
     strawberry.enum(_domain_enum)
@@ -193,7 +195,7 @@ class Whistle(Node):
 
     @strawberry.field(description="The source cases (哨源); whoever sees the whistle sees them.")
     async def cases(self, info: Info) -> list[CaseRef]:
-        from schema.types.cases import Case
+        from schema.cases.types import Case
 
         return [Case(row=row) for row in await info.context.loaders.whistle_cases.load(self.row.id)]
 
@@ -320,3 +322,54 @@ async def jurisdiction_whistles(
         (code, query_filter, info.context.actor, request)
     )
     return connection_from_page(page, lambda row: Whistle(row=row))
+
+
+@strawberry.type(description="Who should report for some cases, and the scope that follows.")
+class SummonsSuggestion:
+    scope: WhistleScope
+    department_rows: strawberry.Private[list[DepartmentRow]]
+    partner_codes: strawberry.Private[list[str]]
+
+    @strawberry.field(description="From the responsibility matrix, most local first.")
+    def departments(self) -> list[Department]:
+        return [Department(row=row) for row in self.department_rows]
+
+    @strawberry.field(description="Street offices across a district boundary the cases touch.")
+    async def partners(self, info: Info) -> list[Jurisdiction]:
+        rows = await info.context.loaders.jurisdiction.load_many(self.partner_codes)
+        return [Jurisdiction(row=row) for row in rows if row is not None]
+
+
+@strawberry.type(description="How a department reported when summoned (报到), over a period.")
+class DepartmentPerformance:
+    figures: strawberry.Private[performance.Performance]
+
+    @strawberry.field
+    async def department(self, info: Info) -> Department:
+        row = await info.context.loaders.department.load(self.figures.department_code)
+        assert row is not None
+        return Department(row=row)
+
+    @strawberry.field(description="Summons sent to it in the period.")
+    def summons_received(self) -> int:
+        return self.figures.summons_received
+
+    @strawberry.field
+    def acknowledged_in_time(self) -> int:
+        return self.figures.acknowledged_in_time
+
+    @strawberry.field(description="On site by the report-by time.")
+    def arrived_in_time(self) -> int:
+        return self.figures.arrived_in_time
+
+    @strawberry.field(description="From summons to arrival, over the summons it arrived for.")
+    def median_minutes_to_arrive(self) -> float | None:
+        return self.figures.median_minutes_to_arrive
+
+    @strawberry.field(description="The callers' ratings, 1–5.")
+    def average_rating(self) -> float | None:
+        return self.figures.average_rating
+
+    @strawberry.field(description="Summons marked overdue.")
+    def overdue(self) -> int:
+        return self.figures.overdue

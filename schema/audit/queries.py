@@ -2,45 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import strawberry
 from sqlalchemy import select
 
-from hub.actors import Actor as ActorRecord
 from hub.audit.models import AuditEntry as AuditRow
 from hub.auth.policy import may_read_audit
 from hub.pagination import fetch_pages
+from schema.audit.types import AuditEntry
 from schema.context import Info
-from schema.errors import PublicError
-from schema.pages import page_request
-from schema.relay import Connection, connection_from_page
-from schema.types.actor import Actor
-
-
-@strawberry.type(description="One mutation attempt, as the append-only audit log holds it.")
-class AuditEntry:
-    row: strawberry.Private[AuditRow]
-
-    @strawberry.field
-    def at(self) -> dt.datetime:
-        return self.row.at
-
-    @strawberry.field
-    def actor(self) -> Actor:
-        return Actor(record=ActorRecord.from_record(self.row.actor))
-
-    @strawberry.field(description="The mutation, e.g. dispatchCase.")
-    def operation(self) -> str:
-        return self.row.operation
-
-    @strawberry.field(description="What it acted on (a case or whistle number, a summons id).")
-    def target(self) -> str | None:
-        return self.row.target
-
-    @strawberry.field(description="OK, or the error code it was refused with.")
-    def outcome(self) -> str:
-        return self.row.outcome
+from schema.core.errors import PublicError
+from schema.core.pages import page_request
+from schema.core.relay import Connection, connection_from_page
 
 
 @strawberry.type

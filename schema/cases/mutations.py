@@ -11,13 +11,13 @@ from hub.cases import intake as intake_service
 from hub.cases import service as cases
 from hub.cases.models import Case as CaseRow
 from hub.cases.models import CaseSource, Priority
+from schema.cases.types import Case
 from schema.context import Info
-from schema.errors import UserError
-from schema.mutations.base import run_mutation
-from schema.scalars import GeoJSON
-from schema.types.cases import Case
-from schema.types.common import ExternalRefInput
-from schema.types.geo import GeoPointInput
+from schema.core.common import ExternalRefInput
+from schema.core.errors import UserError
+from schema.core.mutations import run_mutation
+from schema.core.scalars import GeoJSON
+from schema.geo.types import GeoPointInput
 
 
 @strawberry.type

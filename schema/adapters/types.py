@@ -7,15 +7,12 @@ import datetime as dt
 import strawberry
 from strawberry.scalars import JSON
 
-from adapters import service as runs
 from adapters.models import AdapterRun as RunRow
 from adapters.models import QuarantinedRecord as QuarantineRow
 from adapters.models import RunStatus
-from hub.auth.policy import may_read_adapter_runs
 from schema.context import Info
-from schema.errors import PublicError
-from schema.pages import page_request
-from schema.relay import Connection, Node, connection_from_page
+from schema.core.pages import page_request
+from schema.core.relay import Connection, Node, connection_from_page
 
 strawberry.enum(RunStatus, name="AdapterRunStatus")
 
@@ -111,27 +108,3 @@ class AdapterRun(Node):
         request = page_request(first, after)
         page = await info.context.loaders.run_quarantine.load((str(self.row.id), request))
         return connection_from_page(page, lambda row: QuarantinedRecord(row=row))
-
-
-async def load_adapter_run(info: Info, key: str) -> Node | None:
-    """``node(id:)`` for a run: only for the platforms, like ``adapterRuns``."""
-    if not may_read_adapter_runs(info.context.actor) or not key.isdigit():
-        return None
-    async with info.context.sessionmaker() as session:
-        found = await runs.runs_by_ids(session=session, codes=[int(key)])
-    row = found.get(int(key))
-    return AdapterRun(row=row) if row else None
-
-
-@strawberry.type
-class AdapterQuery:
-    @strawberry.field(description="Adapter runs, newest first (city and district platforms).")
-    async def adapter_runs(
-        self, info: Info, adapter: str | None = None, first: int = 20, after: str | None = None
-    ) -> Connection[AdapterRun]:
-        if not may_read_adapter_runs(info.context.actor):
-            raise PublicError("FORBIDDEN", "adapter runs are for the city and district platforms")
-        request = page_request(first, after)
-        async with info.context.sessionmaker() as session:
-            page = await runs.page_runs(session=session, adapter=adapter, page=request)
-        return connection_from_page(page, lambda row: AdapterRun(row=row))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hub.pagination import InvalidCursorError, PageRequest, decode_cursor
-from schema.errors import PublicError
+from schema.core.errors import PublicError
 
 MAX_PAGE = 100
 

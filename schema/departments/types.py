@@ -9,13 +9,13 @@ import strawberry
 from hub.categories.models import Category as CategoryRow
 from hub.departments.models import Department as DepartmentRow
 from schema.context import Info
-from schema.relay import Node
-from schema.types.enums import DepartmentKind, JurisdictionLevel
+from schema.core.enums import DepartmentKind, JurisdictionLevel
+from schema.core.relay import Node
 
 if TYPE_CHECKING:
-    from schema.types.geo import Jurisdiction
+    from schema.geo.types import Jurisdiction
 
-JurisdictionRef = Annotated["Jurisdiction", strawberry.lazy("schema.types.geo")]
+JurisdictionRef = Annotated["Jurisdiction", strawberry.lazy("schema.geo.types")]
 
 
 @strawberry.type(description="A functional department (部门); code `<jurisdiction>.<KIND>`.")
@@ -47,7 +47,7 @@ class Department(Node):
 
     @strawberry.field
     async def jurisdiction(self, info: Info) -> JurisdictionRef:
-        from schema.types.geo import Jurisdiction
+        from schema.geo.types import Jurisdiction
 
         row = await info.context.loaders.jurisdiction.load(self.row.jurisdiction_code)
         assert row is not None, "department without its jurisdiction"

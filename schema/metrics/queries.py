@@ -9,8 +9,8 @@ from hub.geo.models import JurisdictionLevel
 from hub.metrics.hotspots import HotspotPlace, HotspotQuery, count_hotspots, find_hotspots
 from hub.metrics.rates import rates_by_unit, service_rates, weights_from
 from schema.context import Info
-from schema.errors import PublicError
-from schema.types.metrics import (
+from schema.core.errors import PublicError
+from schema.metrics.types import (
     From,
     HotspotReport,
     Ranking,
@@ -20,7 +20,7 @@ from schema.types.metrics import (
     period,
     ranking_level,
 )
-from schema.types.metrics import Hotspot as HotspotType
+from schema.metrics.types import Hotspot as HotspotType
 
 
 def require_token(info: Info) -> None:

@@ -11,14 +11,14 @@ from hub.actors import Actor as ActorRecord
 from hub.cases.models import CaseEvent as CaseEventRow
 from hub.whistles.models import WhistleEvent as WhistleEventRow
 from schema.context import Info
-from schema.types.enums import Role
+from schema.core.enums import Role
 
 if TYPE_CHECKING:
-    from schema.types.departments import Department
-    from schema.types.geo import Jurisdiction
+    from schema.departments.types import Department
+    from schema.geo.types import Jurisdiction
 
-JurisdictionRef = Annotated["Jurisdiction", strawberry.lazy("schema.types.geo")]
-DepartmentRef = Annotated["Department", strawberry.lazy("schema.types.departments")]
+JurisdictionRef = Annotated["Jurisdiction", strawberry.lazy("schema.geo.types")]
+DepartmentRef = Annotated["Department", strawberry.lazy("schema.departments.types")]
 
 
 @strawberry.type(description="Who acted: a token's claims, resolved.")
@@ -35,7 +35,7 @@ class Actor:
 
     @strawberry.field
     async def jurisdiction(self, info: Info) -> JurisdictionRef | None:
-        from schema.types.geo import wrap_jurisdiction
+        from schema.geo.types import wrap_jurisdiction
 
         code = self.record.jurisdiction_code
         if code is None:
@@ -44,7 +44,7 @@ class Actor:
 
     @strawberry.field
     async def department(self, info: Info) -> DepartmentRef | None:
-        from schema.types.departments import Department
+        from schema.departments.types import Department
 
         code = self.record.department_code
         row = await info.context.loaders.department.load(code) if code else None

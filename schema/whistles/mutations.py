@@ -14,11 +14,11 @@ from hub.whistles.models import Summons as SummonsRow
 from hub.whistles.models import Whistle as WhistleRow
 from hub.whistles.models import WhistleKind
 from schema.context import Info
-from schema.errors import UserError
-from schema.mutations.base import run_mutation
-from schema.relay import InvalidGlobalIdError, from_global_id
-from schema.types.geo import GeoPointInput
-from schema.types.whistles import Summons, Whistle
+from schema.core.errors import UserError
+from schema.core.mutations import run_mutation
+from schema.core.relay import InvalidGlobalIdError, from_global_id
+from schema.geo.types import GeoPointInput
+from schema.whistles.types import Summons, Whistle
 
 WhistleStep = Callable[[AsyncSession, WhistleRow, dt.datetime], Awaitable[object]]
 SummonsStep = Callable[[AsyncSession, WhistleRow, SummonsRow, dt.datetime], Awaitable[None]]

@@ -17,20 +17,20 @@ from hub.cases.queries import CaseFilter, page_cases
 from hub.cases.routing import suggest_departments
 from hub.geo.models import level_of_code
 from hub.pii import mask, reveal
+from schema.auth.types import TimelineEvent
 from schema.context import Info
-from schema.errors import PublicError
-from schema.pages import page_request
-from schema.relay import Connection, Node, connection_from_page
-from schema.scalars import GeoJSON
-from schema.types.actor import TimelineEvent
-from schema.types.common import ExternalRef
-from schema.types.departments import Category, Department
-from schema.types.geo import GeoPoint, Grid, Jurisdiction, wrap_jurisdiction
+from schema.core.common import ExternalRef
+from schema.core.errors import PublicError
+from schema.core.pages import page_request
+from schema.core.relay import Connection, Node, connection_from_page
+from schema.core.scalars import GeoJSON
+from schema.departments.types import Category, Department
+from schema.geo.types import GeoPoint, Grid, Jurisdiction, wrap_jurisdiction
 
 if TYPE_CHECKING:
-    from schema.types.whistles import Whistle
+    from schema.whistles.types import Whistle
 
-WhistleRef = Annotated["Whistle", strawberry.lazy("schema.types.whistles")]
+WhistleRef = Annotated["Whistle", strawberry.lazy("schema.whistles.types")]
 
 for _domain_enum in (CaseSource, CaseStatus, Priority, DispatchStatus):
     strawberry.enum(_domain_enum)
@@ -231,7 +231,7 @@ class Case(Node):
     async def whistles(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Connection[WhistleRef]:
-        from schema.types.whistles import WhistleFilterInput, whistles_connection
+        from schema.whistles.types import WhistleFilterInput, whistles_connection
 
         return await whistles_connection(
             info, WhistleFilterInput(), first, after, case_id=self.row.id

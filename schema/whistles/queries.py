@@ -11,17 +11,20 @@ from sqlalchemy import select
 from hub.actors import Role
 from hub.auth.policy import case_visibility, may_read_performance, may_read_whistles
 from hub.cases.models import Case
-from hub.departments.models import Department as DepartmentRow
 from hub.geo.models import level_of_code
 from hub.whistles import performance, queries
-from hub.whistles.models import WhistleScope
 from hub.whistles.suggest import suggest_summons
 from schema.context import Info
-from schema.errors import PublicError
-from schema.relay import Connection, Node
-from schema.types.departments import Department
-from schema.types.geo import Jurisdiction
-from schema.types.whistles import Summons, Whistle, WhistleFilterInput, whistles_connection
+from schema.core.errors import PublicError
+from schema.core.relay import Connection, Node
+from schema.whistles.types import (
+    DepartmentPerformance,
+    Summons,
+    SummonsSuggestion,
+    Whistle,
+    WhistleFilterInput,
+    whistles_connection,
+)
 
 MAX_CASES = 50
 
@@ -53,57 +56,6 @@ async def load_summons_node(info: Info, key: str) -> Node | None:
     if row is None or not await _may_see(info, row.whistle_id):
         return None
     return Summons(row=row)
-
-
-@strawberry.type(description="Who should report for some cases, and the scope that follows.")
-class SummonsSuggestion:
-    scope: WhistleScope
-    department_rows: strawberry.Private[list[DepartmentRow]]
-    partner_codes: strawberry.Private[list[str]]
-
-    @strawberry.field(description="From the responsibility matrix, most local first.")
-    def departments(self) -> list[Department]:
-        return [Department(row=row) for row in self.department_rows]
-
-    @strawberry.field(description="Street offices across a district boundary the cases touch.")
-    async def partners(self, info: Info) -> list[Jurisdiction]:
-        rows = await info.context.loaders.jurisdiction.load_many(self.partner_codes)
-        return [Jurisdiction(row=row) for row in rows if row is not None]
-
-
-@strawberry.type(description="How a department reported when summoned (报到), over a period.")
-class DepartmentPerformance:
-    figures: strawberry.Private[performance.Performance]
-
-    @strawberry.field
-    async def department(self, info: Info) -> Department:
-        row = await info.context.loaders.department.load(self.figures.department_code)
-        assert row is not None
-        return Department(row=row)
-
-    @strawberry.field(description="Summons sent to it in the period.")
-    def summons_received(self) -> int:
-        return self.figures.summons_received
-
-    @strawberry.field
-    def acknowledged_in_time(self) -> int:
-        return self.figures.acknowledged_in_time
-
-    @strawberry.field(description="On site by the report-by time.")
-    def arrived_in_time(self) -> int:
-        return self.figures.arrived_in_time
-
-    @strawberry.field(description="From summons to arrival, over the summons it arrived for.")
-    def median_minutes_to_arrive(self) -> float | None:
-        return self.figures.median_minutes_to_arrive
-
-    @strawberry.field(description="The callers' ratings, 1–5.")
-    def average_rating(self) -> float | None:
-        return self.figures.average_rating
-
-    @strawberry.field(description="Summons marked overdue.")
-    def overdue(self) -> int:
-        return self.figures.overdue
 
 
 From = Annotated[dt.datetime | None, strawberry.argument(name="from", description="Inclusive.")]

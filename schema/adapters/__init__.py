@@ -1,0 +1,1 @@
+"""Adapter runs and their quarantine."""

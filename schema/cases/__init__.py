@@ -1,0 +1,1 @@
+"""Cases: the type, its queries and its mutations."""

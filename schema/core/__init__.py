@@ -1,0 +1,1 @@
+"""What every domain's GraphQL types share: context-free relay, scalars, errors, limits, pages."""

@@ -1,0 +1,1 @@
+"""Departments and the category tree."""

@@ -1,0 +1,1 @@
+"""Jurisdictions, grids and locating."""

@@ -1,0 +1,1 @@
+"""Aggregates: rates and hotspots."""

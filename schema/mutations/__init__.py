@@ -1,1 +1,0 @@
-"""Mutations: each takes one ``input`` and returns a payload with ``errors``."""
