@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.contract import Parsed
 from adapters.lifecycle import AdapterActors, CaseUpdate, Step, StepKind, plan
-from hub.actors import Actor
+from hub.auth.actors import Actor
 from hub.cases.deadlines import DeadlinePolicy
 from hub.cases.models import (
     Case,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.actors import Actor, Role
+from hub.auth.actors import Actor, Role
 from hub.cases import service
 from hub.cases.models import Case, CaseStatus
 from hub.errors import DomainError

@@ -39,7 +39,7 @@ from adapters.files import text_field
 from adapters.lifecycle import AdapterActors, CaseUpdate, Stage
 from adapters.placing import Place, by_address, locate_points
 from adapters.roster import Roster
-from hub.actors import Role
+from hub.auth.actors import Role
 from hub.cases.models import CaseSource
 from hub.errors import DomainError
 

@@ -46,7 +46,7 @@ from adapters.files import (
 from adapters.lifecycle import AdapterActors, CaseUpdate, Stage
 from adapters.placing import locate_points
 from adapters.roster import Roster
-from hub.actors import Role
+from hub.auth.actors import Role
 from hub.cases.models import CaseSource
 from hub.errors import DomainError
 

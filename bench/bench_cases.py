@@ -27,13 +27,13 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from hub.actors import Role
 from hub.app import create_app
+from hub.auth.actors import Role
 from hub.auth.tokens import mint
 from hub.bootstrap import setup_database
-from hub.cases.synthetic import Plan, generate
 from hub.config import Settings
 from hub.db import create_engine, create_sessionmaker, transaction
+from hub.demo.synthetic import Plan, generate
 from hub.geo.index import GeoIndex
 from tests.support.server import serve_in_thread
 

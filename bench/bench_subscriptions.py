@@ -41,7 +41,7 @@ import httpx
 import websockets
 
 from bench.bench_demo import postgres_database
-from hub.actors import Role
+from hub.auth.actors import Role
 from hub.auth.tokens import mint
 from hub.config import Settings
 

@@ -20,7 +20,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Scope
 
 from hub import sweeper
-from hub.actors import ANONYMOUS
+from hub.auth.actors import ANONYMOUS
 from hub.auth.tokens import (
     Authentication,
     InvalidTokenError,

@@ -6,7 +6,6 @@ running it again after success changes nothing.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -16,19 +15,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub import migrate
-from hub.cases.stories import load_case_stories
-from hub.cases.synthetic import Plan, generate
 from hub.categories.models import Category, Responsibility
 from hub.categories.reference import bundled_categories
-from hub.config import Settings
-from hub.db import transaction, utcnow
+from hub.db import transaction
 from hub.departments.models import Department
 from hub.departments.reference import bundled_departments
-from hub.geo.index import GeoIndex
 from hub.geo.models import Grid, Jurisdiction, JurisdictionLevel
 from hub.geo.reference import CITY_CODE, load_city_outline
 from hub.geo.synth import Area, City, build_city
-from hub.numbers import NumberSequence
 
 log = logging.getLogger("hub.bootstrap")
 
@@ -71,29 +65,6 @@ async def setup_database(
     """Migrate to head and load the reference data; safe to run any number of times."""
     await migrate.upgrade(engine)
     return await load_reference_data(sessionmaker)
-
-
-SYNTHETIC_MARKER = "synthetic-demo"
-
-
-async def load_demo_data(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, *, cases_per_day: int
-) -> dict[str, int]:
-    """The seed stories' cases (and whistles) and a synthetic month of hotline traffic, once."""
-    geo = GeoIndex()
-    await geo.load(sessionmaker)
-    loaded = {"synthetic": 0, "stories": 0}
-    async with transaction(sessionmaker) as session:
-        if cases_per_day and await session.get(NumberSequence, SYNTHETIC_MARKER) is None:
-            plan = Plan(per_day=cases_per_day, days=30, end=utcnow())
-            loaded["synthetic"] = await generate(session=session, geo=geo, plan=plan)
-            session.add(NumberSequence(scope=SYNTHETIC_MARKER, value=loaded["synthetic"]))
-    async with transaction(sessionmaker) as session:
-        loaded["stories"] = await load_case_stories(session=session, geo=geo, settings=settings)
-    stories = importlib.import_module("hub.whistles")
-    if hasattr(stories, "load_whistle_stories"):
-        loaded["whistle_stories"] = await stories.load_whistle_stories(sessionmaker, geo)
-    return loaded
 
 
 async def _insert(session: AsyncSession, model: Any, rows: Iterable[dict[str, Any]]) -> None:

@@ -16,11 +16,12 @@ from rich.console import Console
 
 from adapters.cli import adapters_command, quarantine_command, sync_command
 from hub import bootstrap, migrate
-from hub.actors import Role
+from hub.auth.actors import Role
 from hub.auth.samples import sample_tokens
 from hub.auth.tokens import mint
 from hub.config import get_settings
 from hub.db import create_engine, create_sessionmaker
+from hub.demo.load import load_demo_data
 from hub.events.feed import announce_commits
 from hub.open311.cli import open311_key_app
 from hub.sweeper import sweep_once
@@ -166,9 +167,7 @@ async def _setup(cases_per_day: int) -> tuple[bool, dict[str, int]]:
     sessionmaker = create_sessionmaker(engine)
     try:
         loaded = await bootstrap.setup_database(engine, sessionmaker)
-        demo_data = await bootstrap.load_demo_data(
-            sessionmaker, settings, cases_per_day=cases_per_day
-        )
+        demo_data = await load_demo_data(sessionmaker, settings, cases_per_day=cases_per_day)
         return loaded, demo_data
     finally:
         await engine.dispose()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import importlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -17,19 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.cases import service as cases
 from hub.db import transaction, utcnow
+from hub.whistles import service as whistles
 
 log = logging.getLogger("hub.sweeper")
 
 Sweep = Callable[..., Awaitable[int]]
 
 
-def sweeps() -> dict[str, Sweep]:
-    """Every domain's sweep, by name."""
-    found: dict[str, Sweep] = {"cases": cases.sweep_overdue}
-    whistles = importlib.import_module("hub.whistles")
-    if hasattr(whistles, "sweep_overdue"):
-        found["whistles"] = whistles.sweep_overdue
-    return found
+# Every domain's sweep, by name; a domain with deadlines adds its own here.
+SWEEPS: dict[str, Sweep] = {
+    "cases": cases.sweep_overdue,
+    "whistles": whistles.sweep_overdue,
+}
 
 
 async def sweep_once(
@@ -38,7 +36,7 @@ async def sweep_once(
     """One pass of every sweep, each in its own transaction; returns what each flagged."""
     moment = now or utcnow()
     flagged: dict[str, int] = {}
-    for name, sweep in sweeps().items():
+    for name, sweep in SWEEPS.items():
         async with transaction(sessionmaker) as session:
             flagged[name] = await sweep(session=session, now=moment)
     return flagged

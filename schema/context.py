@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info as _Info
 
-from hub.actors import Actor
+from hub.auth.actors import Actor
 from hub.config import Settings
 from schema.loaders import Loaders
 

@@ -14,11 +14,12 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 
-from hub.auth.policy import may_read_cases, may_read_whistles
+from hub.cases.access import may_read_cases
 from hub.events.delivery import Delivery, SubscriberTooSlowError
 from hub.events.sources import CaseSelection, WhistleSelection
 from hub.events.stream import Stream
 from hub.geo.models import level_of_code
+from hub.whistles.access import may_read_whistles
 from schema.cases.queries import visible_case
 from schema.cases.types import CaseEvent
 from schema.context import Info

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from hub.actors import Role
+from hub.auth.actors import Role
 from hub.auth.tokens import mint
 from hub.config import get_settings
 

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import event, text
 
-from hub.actors import Role
 from hub.app import create_app
+from hub.auth.actors import Role
 from hub.auth.tokens import mint
 from hub.bootstrap import setup_database
 from hub.config import Settings

@@ -8,8 +8,8 @@ import httpx
 import jwt
 import pytest
 
-from hub.actors import Role
 from hub.app import create_app
+from hub.auth.actors import Role
 from hub.auth.tokens import mint
 from hub.config import Settings
 from tests.conftest import GraphQLClient, HubServer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.actors import Role
+from hub.auth.actors import Role
 from tests.cases.factories import REPORT, mutate
 from tests.conftest import GraphQLClient, HubServer
 

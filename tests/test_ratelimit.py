@@ -11,8 +11,8 @@ import httpx
 import pytest
 import redis.asyncio as redis
 
-from hub.actors import Role
 from hub.app import create_app
+from hub.auth.actors import Role
 from hub.auth.tokens import mint
 from hub.config import Settings
 from hub.http.ratelimit import MemoryRateLimiter

@@ -52,7 +52,7 @@ from adapters.hotline.categories import map_category
 from adapters.lifecycle import AdapterActors, CaseUpdate, Stage
 from adapters.placing import Place, by_address, locate_points
 from adapters.roster import Roster
-from hub.actors import Role
+from hub.auth.actors import Role
 from hub.cases.intake import CLOCK_SKEW, MAX_DESCRIPTION
 from hub.cases.models import CaseSource
 from hub.errors import DomainError

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.actors import Actor
 from hub.audit.models import AuditEntry
+from hub.auth.actors import Actor
 
 
 def record(

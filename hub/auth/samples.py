@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.actors import Role
+from hub.auth.actors import Role
 from hub.auth.tokens import mint
 from hub.config import Settings
 

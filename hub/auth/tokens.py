@@ -29,7 +29,7 @@ import anyio.to_thread
 import jwt
 from cryptography.hazmat.primitives import serialization
 
-from hub.actors import ANONYMOUS, Actor, Role
+from hub.auth.actors import ANONYMOUS, Actor, Role
 from hub.config import Settings
 
 HS256 = "HS256"

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.actors import Actor
+from hub.auth.actors import Actor
 from hub.cases.models import Case, CaseEvent
 
 

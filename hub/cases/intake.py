@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.actors import Actor
-from hub.auth.policy import CaseAction, require_case_action, require_report_scope
+from hub.auth.actors import Actor
+from hub.cases.access import CaseAction, require_case_action, require_report_scope
 from hub.cases.deadlines import DeadlinePolicy
 from hub.cases.events import add_event
 from hub.cases.models import (

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import Select, exists, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.actors import Actor
-from hub.auth.policy import case_visibility
+from hub.auth.actors import Actor
+from hub.cases.access import case_visibility
 from hub.cases.models import (
     Case,
     CaseDispatch,

@@ -14,15 +14,10 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.actors import SYSTEM, Actor, Role
-from hub.auth.policy import (
-    CaseAction,
-    PermissionDeniedError,
-    may_see_case,
-    require_case_action,
-    within_scope,
-)
+from hub.auth.actors import SYSTEM, Actor, Role
+from hub.auth.policy import PermissionDeniedError, within_scope
 from hub.cases import queries
+from hub.cases.access import CaseAction, may_see_case, require_case_action
 from hub.cases.events import add_event
 from hub.cases.models import Case, CaseDispatch, CaseEvent, CaseJurisdiction, DispatchStatus
 from hub.cases.rules import CaseTransition, IllegalTransitionError, next_status

@@ -3,8 +3,8 @@
 A live event is judged in Python against facts loaded once per read for every subscriber of the
 process (``CaseSelection.matches``); a replay (``after:``) is judged in SQL by the very queries
 that serve ``cases`` and ``whistles`` (``CaseSelection.replay``).  Both apply the rules of
-``hub.auth.policy`` to the case or whistle as it is when the event is read, and a test keeps
-the two in agreement.
+``hub.cases.access`` and ``hub.whistles.access`` to the case or whistle as it is when the event
+is read, and a test keeps the two in agreement.
 """
 
 from __future__ import annotations
@@ -16,18 +16,14 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.actors import Actor
-from hub.auth.policy import (
-    may_read_cases,
-    may_read_whistles,
-    may_see_case,
-    may_see_whistle,
-)
+from hub.auth.actors import Actor
 from hub.cases import queries as cases
+from hub.cases.access import may_read_cases, may_see_case
 from hub.cases.models import Case, CaseDispatch, CaseEvent
 from hub.departments.models import Department
 from hub.geo.models import descendant_prefix
 from hub.whistles import queries as whistles
+from hub.whistles.access import may_read_whistles, may_see_whistle
 from hub.whistles.models import Summons, Whistle, WhistleEvent
 
 __all__ = [

@@ -14,16 +14,17 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.actors import Actor
-from hub.auth.policy import case_visibility, require_blow
+from hub.auth.actors import Actor
 from hub.cases import events as case_events
 from hub.cases import queries as case_queries
+from hub.cases.access import case_visibility
 from hub.cases.models import Case
 from hub.config import Settings
 from hub.departments.models import Department
 from hub.errors import DomainError, NotFoundError
 from hub.geo.models import Jurisdiction, JurisdictionLevel
 from hub.numbers import next_number
+from hub.whistles.access import require_blow
 from hub.whistles.deadlines import MAX_MINUTES, ReportWindows
 from hub.whistles.events import add_event
 from hub.whistles.models import (

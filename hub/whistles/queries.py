@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy import Select, exists, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.actors import Actor
-from hub.auth.policy import may_read_whistles, whistle_visibility
+from hub.auth.actors import Actor
 from hub.cases.models import Case
 from hub.geo.models import descendant_prefix
 from hub.geo.service import page_within
 from hub.pagination import Page, PageRequest, fetch_pages
+from hub.whistles.access import may_read_whistles, whistle_visibility
 from hub.whistles.models import (
     Summons,
     Whistle,

@@ -15,15 +15,15 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.actors import SYSTEM, Actor
-from hub.auth.policy import (
+from hub.auth.actors import SYSTEM, Actor
+from hub.errors import DomainError, NotFoundError
+from hub.whistles.access import (
     require_caller,
     require_direction,
     require_escalation,
     require_review,
     whistle_visibility,
 )
-from hub.errors import DomainError, NotFoundError
 from hub.whistles.events import add_event
 from hub.whistles.intake import InvalidInputError, optional_text, required_text, summon
 from hub.whistles.models import Summons, SummonsStatus, Whistle, WhistleEvent, WhistleStatus

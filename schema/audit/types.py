@@ -6,8 +6,8 @@ import datetime as dt
 
 import strawberry
 
-from hub.actors import Actor as ActorRecord
 from hub.audit.models import AuditEntry as AuditRow
+from hub.auth.actors import Actor as ActorRecord
 from schema.auth.types import Actor
 
 

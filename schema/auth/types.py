@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from hub.actors import Actor as ActorRecord
+from hub.auth.actors import Actor as ActorRecord
 from hub.cases.models import CaseEvent as CaseEventRow
 from hub.whistles.models import WhistleEvent as WhistleEventRow
 from schema.context import Info

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from hub.auth.policy import may_read_cases, may_see_case
+from hub.cases.access import may_read_cases, may_see_case
 from schema.cases.types import Case, CaseFilterInput, cases_connection
 from schema.context import Info
 from schema.core.relay import Connection

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from hub.auth.policy import may_see_contact
+from hub.cases.access import may_see_contact
 from hub.cases.models import Case as CaseRow
 from hub.cases.models import CaseDispatch as DispatchRow
 from hub.cases.models import CaseEvent as EventRow

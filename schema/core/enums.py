@@ -6,7 +6,7 @@ import enum
 
 import strawberry
 
-from hub.actors import Role
+from hub.auth.actors import Role
 from hub.departments.models import DepartmentKind
 from hub.geo.models import JurisdictionLevel
 

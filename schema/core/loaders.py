@@ -14,7 +14,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from hub.actors import Actor
+from hub.auth.actors import Actor
 from hub.pagination import Page, PageRequest
 
 K = TypeVar("K")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from hub.auth.policy import case_visibility
+from hub.cases.access import case_visibility
 from hub.geo.models import JurisdictionLevel, level_of_code
 from hub.metrics.hotspots import Hotspot as HotspotRow
 from hub.metrics.hotspots import HotspotPlace, HotspotQuery, cases_of

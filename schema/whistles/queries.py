@@ -8,11 +8,12 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import select
 
-from hub.actors import Role
-from hub.auth.policy import case_visibility, may_read_performance, may_read_whistles
+from hub.auth.actors import Role
+from hub.cases.access import case_visibility
 from hub.cases.models import Case
 from hub.geo.models import level_of_code
 from hub.whistles import performance, queries
+from hub.whistles.access import may_read_performance, may_read_whistles
 from hub.whistles.suggest import suggest_summons
 from schema.context import Info
 from schema.core.errors import PublicError

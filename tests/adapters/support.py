@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from hub.actors import Role
+from hub.auth.actors import Role
 from hub.db import create_engine
 from tests.conftest import TEST_SECRET, GraphQLClient, HubServer
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from adapters.testdata.hotline import make_hotline_export
-from hub.actors import Role
+from hub.auth.actors import Role
 from tests.adapters.support import hub
 from tests.conftest import GraphQLClient, HubServer
 

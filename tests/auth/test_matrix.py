@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from hub.actors import Role
+from hub.auth.actors import Role
 from tests.cases import factories as cases
 from tests.conftest import GraphQLClient, HubServer
 from tests.whistles import factories as whistles

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.actors import Role
+from hub.auth.actors import Role
 from tests.conftest import GraphQLClient, HubServer
 
 CASE_FIELDS = """

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from hub.cases.models import Case, CaseDispatch, CaseEvent
-from hub.cases.synthetic import Plan, generate
 from hub.db import create_engine, create_sessionmaker
+from hub.demo.synthetic import Plan, generate
 from hub.geo.index import GeoIndex
 
 # Every hour of two days: which case comes first in a batch depends on the end time.

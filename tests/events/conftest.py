@@ -24,8 +24,8 @@ import pytest
 from sqlalchemy import text
 from starlette.applications import Starlette
 
-from hub.actors import Role
 from hub.app import create_app
+from hub.auth.actors import Role
 from hub.auth.tokens import mint
 from hub.config import Settings
 from hub.db import create_engine

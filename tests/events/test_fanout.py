@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from adapters.testdata.hotline import make_hotline_export
-from hub.actors import Role
+from hub.auth.actors import Role
 from hub.config import Settings
 from tests.adapters.support import hub
 from tests.cases.factories import Actors, report_noise

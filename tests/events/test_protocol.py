@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import websockets
 
-from hub.actors import Role
+from hub.auth.actors import Role
 from hub.config import Settings
 from tests.cases.factories import REPORT, Actors, ok
 from tests.conftest import GraphQLClient, expired

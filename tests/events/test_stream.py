@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub.actors import SYSTEM
+from hub.auth.actors import SYSTEM
 from hub.cases.models import Case, CaseEvent
 from hub.config import Settings
 from hub.db import create_engine, create_sessionmaker

@@ -1,9 +1,9 @@
 """Live events are judged in Python, replays in SQL: both must pick the same events for everyone.
 
-The SQL side is the very query behind ``cases`` and ``whistles`` (``hub.auth.policy``'s
-``case_visibility`` and ``whistle_visibility``); the Python side is ``may_see_case`` and
-``may_see_whistle``.  Any drift between them would show a subscriber different events live and
-on resume.
+The SQL side is the very query behind ``cases`` and ``whistles`` (``case_visibility`` in
+``hub.cases.access``, ``whistle_visibility`` in ``hub.whistles.access``); the Python side is
+``may_see_case`` and ``may_see_whistle`` beside them.  Any drift between them would show a
+subscriber different events live and on resume.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from hub.actors import Actor, Role
+from hub.auth.actors import Actor, Role
 from hub.config import Settings
 from hub.db import create_engine, create_sessionmaker
 from hub.events.sources import (

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from hub.actors import Role
+from hub.auth.actors import Role
 from tests.cases.factories import Actors
 from tests.conftest import GraphQLClient
 from tests.events.client import connect

@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 from typing import Any
 
-from hub.actors import Role
+from hub.auth.actors import Role
 from hub.config import Settings
 from hub.db import create_engine, create_sessionmaker, transaction
 from hub.whistles.service import sweep_overdue

@@ -6,8 +6,8 @@ import pytest
 
 from hub.config import Settings
 from hub.db import create_engine, create_sessionmaker
+from hub.demo.whistle_stories import load_whistle_stories
 from hub.geo.index import GeoIndex
-from hub.whistles.stories import load_whistle_stories
 from tests.cases.factories import Actors
 from tests.conftest import GraphQLClient, HubServer
 

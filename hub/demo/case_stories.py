@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.actors import Actor, Role
+from hub.auth.actors import Actor, Role
 from hub.cases import service
 from hub.cases.intake import Intake, existing_by_ref, report
 from hub.cases.models import Case, CaseSource, Priority

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.actors import Actor, Role
+from hub.auth.actors import Actor, Role
 from hub.cases.intake import Intake, report
 from hub.cases.models import Case
 from hub.config import Settings

@@ -21,11 +21,7 @@ from hub.cases.intake import Intake, existing_by_ref
 from hub.cases.models import CaseSource
 from hub.config import Settings, get_settings
 from hub.db import transaction
-from hub.geo.index import GeoIndex
-from hub.whistles import reporting, service
-from hub.whistles.intake import Call, blow
-from hub.whistles.models import Whistle, WhistleKind
-from hub.whistles.story_steps import (
+from hub.demo.story_steps import (
     CITY,
     HOTLINE,
     at,
@@ -39,6 +35,10 @@ from hub.whistles.story_steps import (
     report_in_all,
     street,
 )
+from hub.geo.index import GeoIndex
+from hub.whistles import reporting, service
+from hub.whistles.intake import Call, blow
+from hub.whistles.models import Whistle, WhistleKind
 
 GUANGWAI, TAIPINGQIAO, JINHAIHU, DAXING = "110102020", "110106002", "110117006", "110115"
 XICHENG_TEAMS = [f"{GUANGWAI}.URBAN_MANAGEMENT", "110102.URBAN_MANAGEMENT"]

@@ -20,7 +20,7 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.actors import Actor, Role
+from hub.auth.actors import Actor, Role
 from hub.cases.deadlines import DeadlinePolicy
 from hub.cases.models import Case, CaseDispatch, CaseEvent, CaseJurisdiction, CaseSource, Priority
 from hub.categories.models import Responsibility

@@ -1,0 +1,147 @@
+"""Who sees and acts on which case: the SQL predicate and the row check side by side."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, exists, false, or_, true
+
+from hub.auth.actors import Actor, Role
+from hub.auth.policy import PermissionDeniedError, scope_prefix, within_scope
+from hub.cases.models import Case, CaseDispatch, CaseJurisdiction
+from hub.whistles.models import Summons, WhistleCase
+
+
+class CaseAction(enum.StrEnum):
+    REPORT = "REPORT"
+    DISPATCH = "DISPATCH"
+    RESPOND = "RESPOND"
+    RESOLVE = "RESOLVE"
+    FEEDBACK = "FEEDBACK"
+    CLOSE = "CLOSE"
+
+
+# Which roles may take each action on a case they can see (scope is checked separately).
+CASE_ACTIONS: dict[CaseAction, frozenset[Role]] = {
+    CaseAction.REPORT: frozenset(
+        {
+            Role.CITY_PLATFORM,
+            Role.DISTRICT_PLATFORM,
+            Role.STREET_OFFICE,
+            Role.DEPARTMENT,
+            Role.GRID_WORKER,
+            Role.HOTLINE,
+        }
+    ),
+    CaseAction.DISPATCH: frozenset(
+        {Role.CITY_PLATFORM, Role.DISTRICT_PLATFORM, Role.STREET_OFFICE, Role.HOTLINE}
+    ),
+    CaseAction.RESPOND: frozenset(
+        {Role.CITY_PLATFORM, Role.DISTRICT_PLATFORM, Role.STREET_OFFICE, Role.DEPARTMENT}
+    ),
+    CaseAction.RESOLVE: frozenset(
+        {Role.CITY_PLATFORM, Role.DISTRICT_PLATFORM, Role.STREET_OFFICE, Role.DEPARTMENT}
+    ),
+    CaseAction.FEEDBACK: frozenset({Role.CITY_PLATFORM, Role.HOTLINE}),
+    CaseAction.CLOSE: frozenset(
+        {Role.CITY_PLATFORM, Role.DISTRICT_PLATFORM, Role.STREET_OFFICE, Role.HOTLINE}
+    ),
+}
+
+# Roles that see the reporter's contact unmasked (to call back).
+CONTACT_ROLES = frozenset({Role.CITY_PLATFORM, Role.HOTLINE})
+
+
+def case_visibility(actor: Actor) -> ColumnElement[bool]:
+    """A SQL condition on ``Case`` selecting exactly the cases the actor may see."""
+    role = actor.role
+    if role in (Role.CITY_PLATFORM, Role.HOTLINE):
+        return true()
+    prefix = scope_prefix(actor)
+    if role is Role.DISTRICT_PLATFORM and prefix:
+        return or_(
+            Case.district_code.startswith(prefix, autoescape=True),
+            exists().where(
+                CaseJurisdiction.case_id == Case.id,
+                CaseJurisdiction.subdistrict_code.startswith(prefix, autoescape=True),
+            ),
+        )
+    if role is Role.STREET_OFFICE and prefix:
+        return or_(
+            Case.subdistrict_code == prefix,
+            exists().where(
+                CaseJurisdiction.case_id == Case.id, CaseJurisdiction.subdistrict_code == prefix
+            ),
+        )
+    if role is Role.GRID_WORKER and prefix:
+        return Case.grid_code.startswith(prefix, autoescape=True)
+    if role is Role.DEPARTMENT and actor.department_code:
+        return or_(
+            exists().where(
+                CaseDispatch.case_id == Case.id,
+                CaseDispatch.department_code == actor.department_code,
+            ),
+            # The source case of a whistle that has summoned it (吹哨报到: it must know why).
+            exists().where(
+                WhistleCase.case_id == Case.id,
+                Summons.whistle_id == WhistleCase.whistle_id,
+                Summons.department_code == actor.department_code,
+                Summons.summoned_at.is_not(None),
+            ),
+        )
+    return false()
+
+
+def may_see_case(
+    actor: Actor,
+    case: Case,
+    crossed: Sequence[str],
+    dispatched: Sequence[str],
+    summoned: Sequence[str] = (),
+) -> bool:
+    """The same rule as ``case_visibility``, for a row already loaded.
+
+    ``summoned``: the departments summoned (the summons sent) by a whistle on the case.  Acting
+    on a case follows dispatch alone: ``hub.cases.service`` passes none.
+    """
+    role = actor.role
+    if role in (Role.CITY_PLATFORM, Role.HOTLINE):
+        return True
+    prefix = scope_prefix(actor)
+    if role is Role.DISTRICT_PLATFORM and prefix:
+        return case.district_code.startswith(prefix) or any(c.startswith(prefix) for c in crossed)
+    if role is Role.STREET_OFFICE and prefix:
+        return case.subdistrict_code == prefix or prefix in crossed
+    if role is Role.GRID_WORKER and prefix:
+        return case.grid_code is not None and case.grid_code.startswith(prefix)
+    if role is Role.DEPARTMENT and actor.department_code:
+        return actor.department_code in dispatched or actor.department_code in summoned
+    return False
+
+
+def require_case_action(actor: Actor, action: CaseAction) -> None:
+    if actor.role not in CASE_ACTIONS[action]:
+        raise PermissionDeniedError(
+            f"a {actor.role or 'anonymous'} actor may not {action.lower()} cases"
+        )
+
+
+def require_report_scope(actor: Actor, subdistrict_code: str, grid_code: str | None) -> None:
+    """Street offices, grid workers and district platforms report within their own area."""
+    require_case_action(actor, CaseAction.REPORT)
+    if actor.role in (Role.STREET_OFFICE, Role.DISTRICT_PLATFORM) and not within_scope(
+        actor, subdistrict_code
+    ):
+        raise PermissionDeniedError("the case lies outside your jurisdiction", field="location")
+    if actor.role is Role.GRID_WORKER and not within_scope(actor, grid_code):
+        raise PermissionDeniedError("the case lies outside your grids", field="location")
+
+
+def may_see_contact(actor: Actor) -> bool:
+    return actor.role in CONTACT_ROLES
+
+
+def may_read_cases(actor: Actor) -> bool:
+    """Observers read aggregates only; the anonymous public reads reference data only."""
+    return actor.role is not None and actor.role is not Role.OBSERVER
