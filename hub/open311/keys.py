@@ -9,7 +9,7 @@ import secrets
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.actors import Actor, Role
+from hub.auth.actors import Actor, Role
 from hub.errors import DomainError
 from hub.geo.models import Jurisdiction
 from hub.open311.models import Open311Key

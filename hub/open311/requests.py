@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.actors import Actor
+from hub.auth.actors import Actor
 from hub.cases import intake
 from hub.cases import queries as cases
 from hub.cases.models import Case, CaseSource, CaseStatus, Priority

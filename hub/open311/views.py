@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from hub.actors import Actor
 from hub.audit import service as audit
+from hub.auth.actors import Actor
 from hub.config import Settings
 from hub.db import transaction, utcnow
 from hub.errors import DomainError
