@@ -10,8 +10,8 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from hub.actors import Role
 from hub.app import create_app
+from hub.auth.actors import Role
 from hub.auth.tokens import mint
 from hub.config import Settings
 from tests.support.server import serve_in_thread
