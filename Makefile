@@ -6,8 +6,10 @@ STAMP  := $(VENV)/.installed
 NODE_STAMP := tests/js/node_modules/.installed
 CHROMIUM   := /usr/bin/chromium
 GRAPHIQL   := hub/http/graphiql/graphiql.js
+CJK_FONT   := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+BOARD      := hub/board/static/.built
 
-.PHONY: demo graphiql test lint typecheck schema bench serve clean
+.PHONY: demo graphiql board test lint typecheck schema bench serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +22,20 @@ $(NODE_STAMP): tests/js/package.json tests/js/package-lock.json
 	npm ci --prefix tests/js --no-audit --no-fund --silent
 	touch $(NODE_STAMP)
 
+# The whistle board (/board): npm packages bundled by esbuild into hub/board/static.
+$(BOARD): web/board/package.json web/board/package-lock.json web/board/build.mjs $(wildcard web/board/src/*)
+	npm ci --prefix web/board --no-audit --no-fund --silent
+	npm run --prefix web/board --silent build
+
+board: $(BOARD)
+
 # Page tests drive Debian's chromium through Playwright (never a downloaded browser).
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+# A Chinese font, so that the board's screenshots show its text.
+$(CJK_FONT):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei
 
 # GraphiQL's page loads only the hub's own files: bundled here from the npm packages.
 $(GRAPHIQL): web/graphiql/package.json web/graphiql/package-lock.json $(wildcard web/graphiql/src/*)
@@ -32,7 +45,7 @@ $(GRAPHIQL): web/graphiql/package.json web/graphiql/package-lock.json $(wildcard
 graphiql: $(GRAPHIQL)
 
 # `make demo PORT=8001` (or HUB_PORT=8001) when 8000 is taken.
-demo: $(STAMP) $(GRAPHIQL)
+demo: $(STAMP) $(GRAPHIQL) $(BOARD)
 	$(BIN)/hub demo $(if $(PORT),--port $(PORT))
 
 serve: $(STAMP)
@@ -46,7 +59,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy hub schema adapters bench
 
 # Backends: HUB_TEST_BACKENDS=sqlite,postgresql with HUB_TEST_POSTGRES_URL (see .ci/run).
-test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) $(GRAPHIQL) lint typecheck
+test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) $(CJK_FONT) $(GRAPHIQL) $(BOARD) lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 schema: $(STAMP)
@@ -56,4 +69,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) var tests/js/node_modules web/graphiql/node_modules hub/http/graphiql .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var tests/js/node_modules web/graphiql/node_modules hub/http/graphiql web/board/node_modules hub/board/static .pytest_cache .mypy_cache .ruff_cache

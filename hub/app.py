@@ -27,6 +27,7 @@ from hub.auth.tokens import (
     SigningKeysUnavailableError,
     authenticate_async,
 )
+from hub.board import board_routes
 from hub.config import Settings, get_settings
 from hub.db import create_engine, create_sessionmaker
 from hub.events.feed import EventFeed
@@ -221,6 +222,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             *Open311(hub.sessionmaker, hub.geo, settings).routes(),
+            *board_routes(),
         ],
         middleware=[
             *browser_middleware(settings),

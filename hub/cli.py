@@ -118,7 +118,7 @@ def demo(
     console.print(
         f"[green]demo database {what}[/] in {elapsed:.1f}s: {get_settings().database_url}"
     )
-    _print_tokens()
+    _print_tokens(f"http://{host}:{port}")
     console.print(f"\n[bold]Try in GraphiQL[/] at http://{host}:{port}/graphql\n")
     console.print(EXAMPLE_QUERIES, markup=False, highlight=False)
     if serve_after:
@@ -173,13 +173,14 @@ async def _setup(cases_per_day: int) -> tuple[bool, dict[str, int]]:
         await engine.dispose()
 
 
-def _print_tokens() -> None:
+def _print_tokens(base_url: str) -> None:
     settings = get_settings()
     console.print("\n[bold]Sample tokens[/] (send as `Authorization: Bearer <token>`):")
     for label, role, sample in sample_tokens(settings):
         console.print(f"\n[cyan]{label}[/] ({role.value})")
         # Plain print: a token must stay on one line to be copied.
         print(sample)
+        print(f"the whistle board as {role.value}: {base_url}/board#token={sample}")
 
 
 @app.command()
