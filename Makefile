@@ -65,7 +65,7 @@ test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) $(CJK_FONT) $(GRAPHIQL) $(BOARD) lint t
 schema: $(STAMP)
 	$(BIN)/python -m schema > schema/schema.graphql
 
-bench: $(STAMP)
+bench: $(STAMP) $(BOARD) $(CHROMIUM)
 	$(BIN)/python -m bench.run
 
 clean:

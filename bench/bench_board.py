@@ -146,7 +146,7 @@ async def blow(client: httpx.AsyncClient, caller: str, case: str, reason: str) -
 async def seed(url: str, token: str, whistles: int) -> list[tuple[str, str]]:
     async with httpx.AsyncClient(base_url=url, timeout=120) as client:
         places = await callers(client, token)
-        gate = asyncio.Semaphore(8)
+        gate = asyncio.Semaphore(2)  # one SQLite writer: more only queue
 
         async def one(index: int) -> None:
             caller, case = places[index % len(places)]
@@ -260,7 +260,7 @@ def main() -> None:
     assert (STATIC / "index.html").is_file(), "build the board first: make board"
     with sqlite_database() as url:
         run_hub(url, "demo", "--no-serve", "--cases-per-day", "0")
-        with hub_process(url, HUB_JWT_SECRET=SECRET) as hub:
+        with hub_process(url, HUB_JWT_SECRET=SECRET, HUB_REQUEST_TIMEOUT_SECONDS="60") as hub:
             asyncio.run(measure(hub.url, options.whistles, options.rounds))
 
 

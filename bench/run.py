@@ -26,6 +26,7 @@ def main() -> None:
             "Live subscriptions: fan-out to 10,000",
             [sys.executable, "-m", "bench.bench_subscriptions", "--postgres", POSTGRES],
         ),
+        ("The whistle board with 1,000 whistles", [sys.executable, "-m", "bench.bench_board"]),
     ):
         print(f"\n## {title}\n", flush=True)
         subprocess.run(command, check=True)

@@ -15,6 +15,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from hub.app import create_app
+from hub.board import STATIC
 from hub.config import Settings
 from tests.cases.factories import Actors
 from tests.conftest import GraphQLClient, HubServer, StatementCounter
@@ -44,6 +45,7 @@ LOAD_DEADLINE_MS = 20_000
 
 @pytest.fixture
 def board_hub(settings: Settings, clean: None) -> Iterator[HubServer]:
+    assert (STATIC / "index.html").is_file(), "the board is not built: run `make board`"
     app = create_app(settings.model_copy(update={"ws_ping_seconds": 60.0}))
     with serve_in_thread(app) as url:
         yield HubServer(url=url, settings=settings, statements=StatementCounter())
