@@ -32,7 +32,7 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from bench.bench_demo import run_hub, sqlite_database
 from bench.bench_subscriptions import SECRET, SETTINGS, hub_process
-from hub.actors import Role
+from hub.auth.actors import Role
 from hub.auth.tokens import mint
 from hub.board import STATIC
 
