@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.contract import Parsed
 from adapters.lifecycle import AdapterActors, CaseUpdate, Step, StepKind, plan
 from hub.auth.actors import Actor
-from hub.cases.deadlines import DeadlinePolicy
+from hub.cases.deadlines import DeadlinePolicy, sign_by
 from hub.cases.models import (
     Case,
     CaseDispatch,
@@ -31,7 +31,9 @@ from hub.cases.models import (
     CaseExternalRef,
     CaseJurisdiction,
     CaseStatus,
+    DispatchRole,
     DispatchStatus,
+    WarningLevel,
 )
 from hub.cases.rules import CaseTransition, IllegalTransitionError, next_status
 from hub.db import Base, BulkInsert
@@ -157,7 +159,9 @@ def case_row(
 ) -> Row:
     """The row ``intake._new_case`` makes (same title, deadlines and protection)."""
     reported_at = record.reported_at.astimezone(dt.UTC)
-    deadline = policy.for_case(category_code=record.category_code, priority=record.priority)
+    clock = policy.clock(
+        reported_at=reported_at, category_code=record.category_code, priority=record.priority
+    )
     where = record.address or writer.names.streets.get(
         record.subdistrict_code, record.subdistrict_code
     )
@@ -180,8 +184,9 @@ def case_row(
         "district_code": record.subdistrict_code[:6],
         "crosses_boundary": False,
         "reported_at": reported_at,
-        "respond_by": reported_at + deadline.respond,
-        "resolve_by": reported_at + deadline.resolve,
+        "respond_by": clock.respond_by,
+        "resolve_by": clock.resolve_by,
+        "warn_at": clock.warn_at,
         "responded_at": None,
         "resolved_at": None,
         "closed_at": None,
@@ -193,6 +198,10 @@ def case_row(
         "feedback_comment": None,
         "feedback_at": None,
         "reopen_count": 0,
+        "warning_level": WarningLevel.GREEN,
+        "merged_into_id": None,
+        "decline_reason": None,
+        "redispatch_count": 0,
         "created_at": now,
         "updated_at": now,
     }
@@ -264,16 +273,23 @@ class Replay:
     def dispatch(self, step: Step, note: str | None) -> None:
         self._move(CaseTransition.DISPATCH, step.at)
         fresh = list(step.departments)
+        lead = None if self.dispatches else fresh[0]
         for code in fresh:
             self.dispatches[code] = {
                 "department_code": code,
                 "status": DispatchStatus.DISPATCHED,
+                "role": DispatchRole.LEAD if code == lead else DispatchRole.ASSIST,
                 "note": note,
                 "dispatched_at": step.at,
+                "sign_by": sign_by(step.at),
+                "signed_at": None,
+                "ruled": False,
+                "sign_overdue": False,
                 "responded_at": None,
                 "resolved_at": None,
             }
-        self._event("DISPATCHED", self.actors.system, step.at, note, {"departments": fresh})
+        data = {"departments": fresh, "lead": lead}
+        self._event("DISPATCHED", self.actors.system, step.at, note, data)
 
     def respond(self, code: str, at: dt.datetime) -> None:
         self._move(CaseTransition.RESPOND, at)
@@ -281,6 +297,7 @@ class Replay:
         own = self.dispatches[code]
         if own["responded_at"] is None:
             own["status"], own["responded_at"] = DispatchStatus.RESPONDED, at
+            own["signed_at"] = own["signed_at"] or at
         self._event("RESPONDED", self.actors.department(code), at)
 
     def resolve(self, code: str, at: dt.datetime, note: str | None) -> None:
@@ -288,7 +305,7 @@ class Replay:
         self.case["responded_at"] = self.case["responded_at"] or at
         self.case["resolved_at"] = at
         own = self.dispatches[code]
-        own["responded_at"] = own["responded_at"] or at
+        own["signed_at"], own["responded_at"] = own["signed_at"] or at, own["responded_at"] or at
         own["status"], own["resolved_at"] = DispatchStatus.RESOLVED, at
         self._event("RESOLVED", self.actors.department(code), at, note)
 

@@ -2,7 +2,16 @@
 
 from adapters.models import AdapterCursor, AdapterRun, QuarantinedRecord
 from hub.audit.models import AuditEntry
-from hub.cases.models import Case, CaseDispatch, CaseEvent, CaseExternalRef, CaseJurisdiction
+from hub.cases.models import (
+    Case,
+    CaseDispatch,
+    CaseEvent,
+    CaseExtension,
+    CaseExternalRef,
+    CaseJurisdiction,
+    CaseReturn,
+    CaseSupervision,
+)
 from hub.categories.models import Category, Responsibility
 from hub.connections.models import ConnectionRun, StandingConnection
 from hub.db import Base
@@ -10,6 +19,7 @@ from hub.departments.models import Department
 from hub.geo.models import Grid, Jurisdiction
 from hub.numbers import NumberSequence
 from hub.open311.models import Open311Key
+from hub.themes.models import MonthlyTheme, ThemeCase
 from hub.webhooks.models import Webhook, WebhookDelivery
 from hub.whistles.models import Summons, Whistle, WhistleCase, WhistleEvent
 
@@ -21,19 +31,24 @@ __all__ = [
     "Case",
     "CaseDispatch",
     "CaseEvent",
+    "CaseExtension",
     "CaseExternalRef",
     "CaseJurisdiction",
+    "CaseReturn",
+    "CaseSupervision",
     "Category",
     "ConnectionRun",
     "Department",
     "Grid",
     "Jurisdiction",
+    "MonthlyTheme",
     "NumberSequence",
     "Open311Key",
     "QuarantinedRecord",
     "Responsibility",
     "StandingConnection",
     "Summons",
+    "ThemeCase",
     "Webhook",
     "WebhookDelivery",
     "Whistle",

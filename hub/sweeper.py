@@ -15,7 +15,9 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.cases import service as cases
+from hub.cases import supervision
 from hub.db import transaction, utcnow
+from hub.themes import service as themes
 from hub.whistles import service as whistles
 
 log = logging.getLogger("hub.sweeper")
@@ -26,6 +28,8 @@ Sweep = Callable[..., Awaitable[int]]
 # Every domain's sweep, by name; a domain with deadlines adds its own here.
 SWEEPS: dict[str, Sweep] = {
     "cases": cases.sweep_overdue,
+    "warnings": supervision.sweep_warnings,
+    "themes": themes.sweep_matches,
     "whistles": whistles.sweep_overdue,
 }
 

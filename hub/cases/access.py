@@ -20,7 +20,20 @@ class CaseAction(enum.StrEnum):
     RESOLVE = "RESOLVE"
     FEEDBACK = "FEEDBACK"
     CLOSE = "CLOSE"
+    SIGN = "SIGN"
+    RETURN = "RETURN"
+    REVIEW_RETURN = "REVIEW_RETURN"
+    REQUEST_EXTENSION = "REQUEST_EXTENSION"
+    REVIEW_EXTENSION = "REVIEW_EXTENSION"
+    URGE = "URGE"
+    SUPERVISE = "SUPERVISE"
+    MERGE = "MERGE"
+    DECLINE = "DECLINE"
+    REVIEW_CLOSURE = "REVIEW_CLOSURE"
 
+
+# The 12345 centre's dispatchers: the hotline and the city and district platforms.
+_CENTRE = frozenset({Role.CITY_PLATFORM, Role.DISTRICT_PLATFORM, Role.HOTLINE})
 
 # Which roles may take each action on a case they can see (scope is checked separately).
 CASE_ACTIONS: dict[CaseAction, frozenset[Role]] = {
@@ -47,6 +60,18 @@ CASE_ACTIONS: dict[CaseAction, frozenset[Role]] = {
     CaseAction.CLOSE: frozenset(
         {Role.CITY_PLATFORM, Role.DISTRICT_PLATFORM, Role.STREET_OFFICE, Role.HOTLINE}
     ),
+    # A unit signs for, returns and asks to extend its own dispatch.
+    CaseAction.SIGN: frozenset({Role.DEPARTMENT}),
+    CaseAction.RETURN: frozenset({Role.DEPARTMENT}),
+    CaseAction.REQUEST_EXTENSION: frozenset({Role.DEPARTMENT}),
+    CaseAction.REVIEW_RETURN: _CENTRE,
+    CaseAction.REVIEW_EXTENSION: _CENTRE,
+    CaseAction.URGE: _CENTRE,
+    # 督办: the platforms that supervise (a deputy director per category), not the hotline desk.
+    CaseAction.SUPERVISE: frozenset({Role.CITY_PLATFORM, Role.DISTRICT_PLATFORM}),
+    CaseAction.MERGE: _CENTRE,
+    CaseAction.DECLINE: _CENTRE,
+    CaseAction.REVIEW_CLOSURE: _CENTRE,
 }
 
 # Roles that see the reporter's contact unmasked (to call back).

@@ -213,8 +213,8 @@ async def _new_case(
 ) -> Case:
     reported_at = (intake.reported_at or now).astimezone(dt.UTC)
     district = placement.subdistrict_code[:6]
-    deadline = DeadlinePolicy(settings.case_deadlines).for_case(
-        category_code=category.code, priority=intake.priority
+    clock = DeadlinePolicy(settings.case_deadlines).clock(
+        reported_at=reported_at, category_code=category.code, priority=intake.priority
     )
     street = await session.get(Jurisdiction, placement.subdistrict_code)
     where = intake.address or (street.name if street else placement.subdistrict_code)
@@ -238,8 +238,9 @@ async def _new_case(
         district_code=district,
         crosses_boundary=len(placement.crossed) > 1,
         reported_at=reported_at,
-        respond_by=reported_at + deadline.respond,
-        resolve_by=reported_at + deadline.resolve,
+        respond_by=clock.respond_by,
+        resolve_by=clock.resolve_by,
+        warn_at=clock.warn_at,
         reporter_contact=protect(settings, intake.reporter_contact),
         created_at=now,
         updated_at=now,

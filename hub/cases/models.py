@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.orm import Mapped, mapped_column
@@ -39,6 +40,16 @@ class CaseStatus(enum.StrEnum):
     RESPONDED = "RESPONDED"
     RESOLVED = "RESOLVED"
     CLOSED = "CLOSED"
+    DECLINED = "DECLINED"
+    MERGED = "MERGED"
+
+
+class WarningLevel(enum.StrEnum):
+    """Graded warning (红黄绿灯) on the resolve-by clock."""
+
+    GREEN = "GREEN"
+    YELLOW = "YELLOW"
+    RED = "RED"
 
 
 class Priority(enum.StrEnum):
@@ -49,6 +60,11 @@ class Priority(enum.StrEnum):
 
 def _enum(kind: type[enum.Enum], length: int = 32) -> SqlEnum:
     return SqlEnum(kind, native_enum=False, length=length)
+
+
+# Cases still on the clock: not resolved, closed, declined or merged.
+OPEN_STATUSES = ("RECEIVED", "DISPATCHED", "RESPONDED")
+_OPEN_UNRESOLVED = text("status IN ('RECEIVED', 'DISPATCHED', 'RESPONDED')")
 
 
 class Case(Base):
@@ -76,6 +92,8 @@ class Case(Base):
     reported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     respond_by: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     resolve_by: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    # When the yellow warning falls due (80% of the time to resolve-by gone).
+    warn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     responded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -88,6 +106,17 @@ class Case(Base):
     feedback_comment: Mapped[str | None] = mapped_column(Text, default=None)
     feedback_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    warning_level: Mapped[WarningLevel] = mapped_column(
+        _enum(WarningLevel, 8), default=WarningLevel.GREEN
+    )
+    # 合并: a duplicate follows its main order's outcome.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case.id", ondelete="SET NULL"), default=None, index=True
+    )
+    # 不予受理: why the centre declined it.
+    decline_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # 重复派单: dispatches made after a return was accepted.
+    redispatch_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -98,6 +127,21 @@ class Case(Base):
         Index("ix_case_category_reported", "category_code", "reported_at"),
         Index("ix_case_status", "status"),
         Index("ix_case_reported_at", "reported_at"),
+        # The warning pass reads only open cases due a warning (partial indexes).
+        Index(
+            "ix_case_warning_yellow",
+            "warning_level",
+            "warn_at",
+            postgresql_where=_OPEN_UNRESOLVED,
+            sqlite_where=_OPEN_UNRESOLVED,
+        ),
+        Index(
+            "ix_case_warning_red",
+            "warning_level",
+            "resolve_by",
+            postgresql_where=_OPEN_UNRESOLVED,
+            sqlite_where=_OPEN_UNRESOLVED,
+        ),
     )
 
 
@@ -132,25 +176,47 @@ class DispatchStatus(enum.StrEnum):
     DISPATCHED = "DISPATCHED"
     RESPONDED = "RESPONDED"
     RESOLVED = "RESOLVED"
+    # 退单 awaiting the dispatcher's review, then withdrawn once the return is accepted.
+    RETURNED = "RETURNED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+class DispatchRole(enum.StrEnum):
+    """主办 / 协办: the lead unit answers for the order; assisting units help."""
+
+    LEAD = "LEAD"
+    ASSIST = "ASSIST"
 
 
 class CaseDispatch(Base):
     """The case sent to one department (several at once is dual dispatch, 双派单)."""
 
     __tablename__ = "case_dispatch"
+    __table_args__ = (
+        UniqueConstraint("case_id", "department_code", name="uq_case_dispatch_department"),
+        # The sweeper chases unsigned orders through this (partial) index only.
+        Index(
+            "ix_case_dispatch_unsigned",
+            "sign_by",
+            postgresql_where=text("signed_at IS NULL AND NOT sign_overdue"),
+            sqlite_where=text("signed_at IS NULL AND NOT sign_overdue"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
     department_code: Mapped[str] = mapped_column(ForeignKey("department.code"), index=True)
     status: Mapped[DispatchStatus] = mapped_column(_enum(DispatchStatus, 16))
+    role: Mapped[DispatchRole] = mapped_column(_enum(DispatchRole, 8), default=DispatchRole.LEAD)
     note: Mapped[str | None] = mapped_column(Text, default=None)
     dispatched_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    sign_by: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    sign_overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 审定: a return was ruled against this unit, which keeps the order for good.
+    ruled: Mapped[bool] = mapped_column(Boolean, default=False)
     responded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
-
-    __table_args__ = (
-        UniqueConstraint("case_id", "department_code", name="uq_case_dispatch_department"),
-    )
 
 
 class CaseEvent(Base):
@@ -165,3 +231,92 @@ class CaseEvent(Base):
     actor: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     note: Mapped[str | None] = mapped_column(Text, default=None)
     data: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, default=None)
+
+
+class ReturnReason(enum.StrEnum):
+    """The standard reasons a unit returns an order (退单)."""
+
+    NOT_OUR_AREA = "NOT_OUR_AREA"  # 属地不符
+    NOT_OUR_DUTY = "NOT_OUR_DUTY"  # 职能不符 / 权属不清
+    SHARED_DUTY = "SHARED_DUTY"  # 职能交叉
+    OUT_OF_SCOPE = "OUT_OF_SCOPE"  # 不属于受理范围
+    OTHER = "OTHER"
+
+
+class Decision(enum.StrEnum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+class CaseReturn(Base):
+    """One return (退单) of a dispatch, and the dispatcher's decision on it."""
+
+    __tablename__ = "case_return"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("department.code"))
+    reason: Mapped[ReturnReason] = mapped_column(_enum(ReturnReason, 16))
+    note: Mapped[str] = mapped_column(Text)
+    returned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    returned_by: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    decision: Mapped[Decision] = mapped_column(_enum(Decision, 16), default=Decision.PENDING)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    decided_by: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, default=None)
+    decision_note: Mapped[str | None] = mapped_column(Text, default=None)
+    redispatched_to: Mapped[list[str] | None] = mapped_column(JsonDoc, default=None)
+
+
+class CaseExtension(Base):
+    """A request to move the resolve-by deadline (延期), and the centre's decision."""
+
+    __tablename__ = "case_extension"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("department.code"), default=None)
+    until: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    previous_deadline: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    requested_by: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    decision: Mapped[Decision] = mapped_column(_enum(Decision, 16), default=Decision.PENDING)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    decided_by: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, default=None)
+    decision_note: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class SupervisionKind(enum.StrEnum):
+    URGE = "URGE"  # 催办: before the deadline
+    SUPERVISE = "SUPERVISE"  # 督办: a supervision notice once overdue
+    NOTICE = "NOTICE"  # 通报: public criticism when still overdue days later
+
+
+class CaseSupervision(Base):
+    """An urging, supervision notice or public notice on a case (催办 / 督办 / 通报)."""
+
+    __tablename__ = "case_supervision"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[SupervisionKind] = mapped_column(_enum(SupervisionKind, 16))
+    department_code: Mapped[str | None] = mapped_column(
+        ForeignKey("department.code"), default=None, index=True
+    )
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    # A supervision notice still unheeded then is escalated to a public notice (通报).
+    notice_due: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
+
+    __table_args__ = (
+        # One public notice per case, however many sweepers find it due.
+        Index(
+            "uq_case_supervision_notice",
+            "case_id",
+            unique=True,
+            postgresql_where=text("kind = 'NOTICE'"),
+            sqlite_where=text("kind = 'NOTICE'"),
+        ),
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,8 +18,18 @@ from hub.auth.actors import SYSTEM, Actor, Role
 from hub.auth.policy import PermissionDeniedError, within_scope
 from hub.cases import queries
 from hub.cases.access import CaseAction, may_see_case, require_case_action
+from hub.cases.deadlines import RED_AFTER_REOPENINGS, sign_by
 from hub.cases.events import add_event
-from hub.cases.models import Case, CaseDispatch, CaseEvent, CaseJurisdiction, DispatchStatus
+from hub.cases.models import (
+    Case,
+    CaseDispatch,
+    CaseEvent,
+    CaseJurisdiction,
+    CaseStatus,
+    DispatchRole,
+    DispatchStatus,
+    WarningLevel,
+)
 from hub.cases.rules import CaseTransition, IllegalTransitionError, next_status
 from hub.departments.models import Department
 from hub.errors import DomainError, NotFoundError
@@ -72,7 +82,7 @@ async def dispatched_to(session: AsyncSession, case: Case) -> list[str]:
     return list(rows)
 
 
-def _require_case_scope(actor: Actor, case: Case, action: CaseAction) -> None:
+def require_case_scope(actor: Actor, case: Case, action: CaseAction) -> None:
     """Street offices and district platforms act only on cases of their own area."""
     require_case_action(actor, action)
     if actor.role in (Role.STREET_OFFICE, Role.DISTRICT_PLATFORM) and not within_scope(
@@ -94,33 +104,87 @@ async def dispatch(
     note: str | None,
     actor: Actor,
     now: dt.datetime,
+    lead: str | None = None,
 ) -> list[CaseDispatch]:
-    """Send the case to one or several departments at once (双派单: dual dispatch)."""
-    _require_case_scope(actor, case, CaseAction.DISPATCH)
+    """Send the case to one or several departments at once (双派单: dual dispatch).
+
+    One unit leads (主办) and answers for the order, the others assist (协办): the lead is
+    ``lead`` if named, else the first unit sent while the case has no lead.
+    """
+    require_case_scope(actor, case, CaseAction.DISPATCH)
+    dispatches = await send(
+        session=session,
+        case=case,
+        department_codes=department_codes,
+        lead=lead,
+        now=now,
+        note=note,
+    )
+    _move(case, CaseTransition.DISPATCH, now)
+    add_event(session, case, "DISPATCHED", actor, at=now, note=note, data=sent_record(dispatches))
+    return dispatches
+
+
+def sent_record(dispatches: Sequence[CaseDispatch]) -> dict[str, Any]:
+    lead = [row.department_code for row in dispatches if row.role is DispatchRole.LEAD]
+    return {
+        "departments": [row.department_code for row in dispatches],
+        "lead": lead[0] if lead else None,
+    }
+
+
+async def send(
+    *,
+    session: AsyncSession,
+    case: Case,
+    department_codes: Sequence[str],
+    lead: str | None,
+    now: dt.datetime,
+    note: str | None,
+) -> list[CaseDispatch]:
+    """The dispatch rows for units not already working on the case (a withdrawn one returns)."""
     codes = list(dict.fromkeys(department_codes))
     if not codes:
         raise UnknownDepartmentError("name at least one department", field="departmentCodes")
+    if lead is not None and lead not in codes:
+        raise UnknownDepartmentError(
+            "the lead unit must be one of those sent", field="leadDepartmentCode"
+        )
     known = set(await session.scalars(select(Department.code).where(Department.code.in_(codes))))
     if missing := [code for code in codes if code not in known]:
         raise UnknownDepartmentError(f"no department {', '.join(missing)}", field="departmentCodes")
-    already = set(await dispatched_to(session, case))
-    fresh = [code for code in codes if code not in already]
+    rows = {row.department_code: row for row in await dispatches_of(session, case)}
+    fresh = [
+        code for code in codes if code not in rows or rows[code].status is DispatchStatus.WITHDRAWN
+    ]
     if not fresh:
         raise IllegalTransitionError(f"case {case.number} is already with {', '.join(codes)}")
-    _move(case, CaseTransition.DISPATCH, now)
-    dispatches = [
-        CaseDispatch(
-            case_id=case.id,
-            department_code=code,
-            status=DispatchStatus.DISPATCHED,
-            note=note,
-            dispatched_at=now,
+    has_lead = any(
+        r.role is DispatchRole.LEAD and r.status is not DispatchStatus.WITHDRAWN
+        for r in rows.values()
+    )
+    if has_lead and lead is not None:
+        raise IllegalTransitionError(
+            f"case {case.number} already has a lead unit", field="leadDepartmentCode"
         )
-        for code in fresh
-    ]
-    session.add_all(dispatches)
-    add_event(session, case, "DISPATCHED", actor, at=now, note=note, data={"departments": fresh})
-    return dispatches
+    leader = None if has_lead else (lead or fresh[0])
+    sent = []
+    for code in fresh:
+        row = rows.get(code) or CaseDispatch(case_id=case.id, department_code=code)
+        row.status, row.note, row.dispatched_at = DispatchStatus.DISPATCHED, note, now
+        row.role = DispatchRole.LEAD if code == leader else DispatchRole.ASSIST
+        row.sign_by, row.signed_at, row.sign_overdue, row.ruled = sign_by(now), None, False, False
+        row.responded_at = row.resolved_at = None
+        sent.append(row)
+    session.add_all(sent)
+    return sent
+
+
+async def dispatches_of(session: AsyncSession, case: Case) -> list[CaseDispatch]:
+    rows = await session.scalars(
+        select(CaseDispatch).where(CaseDispatch.case_id == case.id).order_by(CaseDispatch.id)
+    )
+    return list(rows)
 
 
 async def _own_dispatch(session: AsyncSession, case: Case, actor: Actor) -> CaseDispatch | None:
@@ -132,8 +196,20 @@ async def _own_dispatch(session: AsyncSession, case: Case, actor: Actor) -> Case
             CaseDispatch.case_id == case.id, CaseDispatch.department_code == actor.department_code
         )
     )
-    if found is None:
+    if found is None or found.status is DispatchStatus.WITHDRAWN:
         raise PermissionDeniedError(f"case {case.number} was not dispatched to your department")
+    if found.status is DispatchStatus.RETURNED:
+        raise IllegalTransitionError(
+            f"your return of case {case.number} awaits the dispatcher's review"
+        )
+    return found
+
+
+async def own_dispatch(session: AsyncSession, case: Case, actor: Actor) -> CaseDispatch:
+    """The acting department's own dispatch of the case (FORBIDDEN if it has none)."""
+    found = await _own_dispatch(session, case, actor)
+    if found is None:
+        raise PermissionDeniedError("only the unit the case was dispatched to may do that")
     return found
 
 
@@ -141,26 +217,34 @@ async def respond(
     *, session: AsyncSession, case: Case, note: str | None, actor: Actor, now: dt.datetime
 ) -> None:
     """The department's first reply to the caller (响应)."""
-    _require_case_scope(actor, case, CaseAction.RESPOND)
+    require_case_scope(actor, case, CaseAction.RESPOND)
     own = await _own_dispatch(session, case, actor)
     _move(case, CaseTransition.RESPOND, now)
     if case.responded_at is None:
         case.responded_at = now
     if own is not None and own.responded_at is None:
         own.status, own.responded_at = DispatchStatus.RESPONDED, now
+        own.signed_at = own.signed_at or now
     add_event(session, case, "RESPONDED", actor, at=now, note=note)
 
 
 async def resolve(
     *, session: AsyncSession, case: Case, note: str | None, actor: Actor, now: dt.datetime
 ) -> None:
-    _require_case_scope(actor, case, CaseAction.RESOLVE)
+    """The problem is solved (办结); an assisting unit's part is done without closing the order."""
+    require_case_scope(actor, case, CaseAction.RESOLVE)
     own = await _own_dispatch(session, case, actor)
+    if own is not None and own.role is DispatchRole.ASSIST:
+        next_status(case.status, CaseTransition.RESOLVE)  # refused the same way as the lead
+        own.signed_at, own.responded_at = own.signed_at or now, own.responded_at or now
+        own.status, own.resolved_at = DispatchStatus.RESOLVED, now
+        add_event(session, case, "ASSIST_RESOLVED", actor, at=now, note=note)
+        return
     _move(case, CaseTransition.RESOLVE, now)
     case.responded_at = case.responded_at or now
     case.resolved_at = now
     if own is not None:
-        own.responded_at = own.responded_at or now
+        own.signed_at, own.responded_at = own.signed_at or now, own.responded_at or now
         own.status, own.resolved_at = DispatchStatus.RESOLVED, now
     add_event(session, case, "RESOLVED", actor, at=now, note=note)
 
@@ -177,6 +261,10 @@ async def record_feedback(
 ) -> None:
     """The hotline's return call (回访); "not solved" reopens the case with its departments."""
     require_case_action(actor, CaseAction.FEEDBACK)
+    if case.status is CaseStatus.MERGED:
+        # A duplicate's caller gets a return call too, once the main order is resolved.
+        await _merged_feedback(session, case, resolved, satisfied, comment, actor, now)
+        return
     if case.status.value != "RESOLVED":
         raise IllegalTransitionError(
             f"a return call needs a resolved case; case {case.number} is {case.status}"
@@ -195,19 +283,54 @@ async def record_feedback(
     if not resolved:
         _move(case, CaseTransition.REOPEN, now)
         case.reopen_count += 1
-        case.resolved_at = None
-        await session.execute(
-            update(CaseDispatch)
-            .where(CaseDispatch.case_id == case.id)
-            .values(status=DispatchStatus.DISPATCHED, resolved_at=None)
-        )
+        await reopen_dispatches(session, case)
         add_event(session, case, "REOPENED", actor, at=now, note="the caller says it is not solved")
+        if case.reopen_count >= RED_AFTER_REOPENINGS and case.warning_level is not WarningLevel.RED:
+            case.warning_level = WarningLevel.RED
+            add_event(session, case, "RED_WARNING", actor, at=now, note="twice not solved")
+
+
+async def reopen_dispatches(session: AsyncSession, case: Case) -> None:
+    """Back to work: the case's resolution is undone for every unit still on it."""
+    case.resolved_at = None
+    await session.execute(
+        update(CaseDispatch)
+        .where(CaseDispatch.case_id == case.id, CaseDispatch.status != DispatchStatus.WITHDRAWN)
+        .values(status=DispatchStatus.DISPATCHED, resolved_at=None)
+    )
+
+
+async def _merged_feedback(
+    session: AsyncSession,
+    case: Case,
+    resolved: bool,
+    satisfied: bool | None,
+    comment: str | None,
+    actor: Actor,
+    now: dt.datetime,
+) -> None:
+    main = await session.get(Case, case.merged_into_id) if case.merged_into_id else None
+    if main is None or main.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+        raise IllegalTransitionError(
+            f"case {case.number} follows its main order, which is not resolved yet"
+        )
+    case.feedback_resolved, case.feedback_satisfied = resolved, satisfied
+    case.feedback_comment, case.feedback_at = comment, now
+    add_event(
+        session,
+        case,
+        "FEEDBACK_RECORDED",
+        actor,
+        at=now,
+        note=comment,
+        data={"resolved": resolved, "satisfied": satisfied, "mainOrder": main.number},
+    )
 
 
 async def close(
     *, session: AsyncSession, case: Case, note: str | None, actor: Actor, now: dt.datetime
 ) -> None:
-    _require_case_scope(actor, case, CaseAction.CLOSE)
+    require_case_scope(actor, case, CaseAction.CLOSE)
     _move(case, CaseTransition.CLOSE, now)
     case.closed_at = now
     add_event(session, case, "CLOSED", actor, at=now, note=note)
@@ -227,7 +350,13 @@ async def sweep_overdue(*, session: AsyncSession, now: dt.datetime) -> int:
         ids = list(
             await session.scalars(
                 update(Case)
-                .where(flag.is_(False), deadline < now, done.is_(None), Case.closed_at.is_(None))
+                .where(
+                    flag.is_(False),
+                    deadline < now,
+                    done.is_(None),
+                    Case.closed_at.is_(None),
+                    Case.status.notin_((CaseStatus.DECLINED, CaseStatus.MERGED)),
+                )
                 .values({flag: True})
                 .returning(Case.id)
             )

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.actors import Actor, Role
-from hub.cases.deadlines import DeadlinePolicy
+from hub.cases.deadlines import DeadlinePolicy, sign_by
 from hub.cases.models import Case, CaseDispatch, CaseEvent, CaseJurisdiction, CaseSource, Priority
 from hub.categories.models import Responsibility
 from hub.db import Base, BulkInsert
@@ -178,7 +178,9 @@ def _rows(
         scope = f"C-{grid[:6]}-{reported.astimezone(BEIJING):%Y%m%d}"
         counters[scope] += 1
         street, community = names.get(grid[:9], ""), names.get(grid[:12], "")
-        deadline = policy.for_case(category_code=category, priority=Priority.ROUTINE)
+        clock = policy.clock(
+            reported_at=reported, category_code=category, priority=Priority.ROUTINE
+        )
         address = f"{street}{community}{int(rng.integers(1, 30))}号楼"
         yield {
             "number": f"{scope}-{counters[scope]:06d}",
@@ -195,8 +197,9 @@ def _rows(
             "subdistrict_code": grid[:9],
             "district_code": grid[:6],
             "reported_at": reported,
-            "respond_by": reported + deadline.respond,
-            "resolve_by": reported + deadline.resolve,
+            "respond_by": clock.respond_by,
+            "resolve_by": clock.resolve_by,
+            "warn_at": clock.warn_at,
             "created_at": reported,
             "updated_at": reported,
             **_progress(rng, reported, plan.end),
@@ -270,6 +273,11 @@ async def _insert(
                 if row["responded_at"]
                 else "DISPATCHED",
                 "dispatched_at": sent,
+                "role": "LEAD",
+                "sign_by": sign_by(sent),
+                "signed_at": row["responded_at"],
+                "ruled": False,
+                "sign_overdue": False,
                 "responded_at": row["responded_at"],
                 "resolved_at": row["resolved_at"],
                 "note": None,

@@ -9,6 +9,9 @@ Definitions (as the 12345 hotline publishes them):
 - satisfied: of the rated, the caller is satisfied or fairly satisfied (满意);
 - responseRate = responded / received; resolutionRate = resolved / rated;
   satisfactionRate = satisfied / rated. A rate with nothing to divide by is null.
+
+A declined request (不予受理) is not counted; merged duplicates count once, through their main
+order; a unit counts for the cases still dispatched to it (not those whose return it won).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.cases.models import Case, CaseDispatch
+from hub.cases.models import Case, CaseDispatch, CaseStatus, DispatchStatus
 from hub.geo.models import JurisdictionLevel, descendant_prefix, level_of_code
 
 # Beijing's monthly assessment weighs resolution and satisfaction far above response.
@@ -67,7 +70,7 @@ def weights_from(setting: str | None) -> dict[str, float]:
     return weights
 
 
-def _counts() -> list[ColumnElement[int]]:
+def counts() -> list[ColumnElement[int]]:
     def total(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
@@ -79,6 +82,19 @@ def _counts() -> list[ColumnElement[int]]:
         total(rated),
         total(and_(rated, Case.feedback_satisfied.is_(True))),
     ]
+
+
+def counted() -> ColumnElement[bool]:
+    """The cases the rates count: neither declined nor merged into another."""
+    return Case.status.notin_((CaseStatus.DECLINED, CaseStatus.MERGED))
+
+
+def dispatched_to(department_code: str) -> ColumnElement[bool]:
+    return exists().where(
+        CaseDispatch.case_id == Case.id,
+        CaseDispatch.department_code == department_code,
+        CaseDispatch.status != DispatchStatus.WITHDRAWN,
+    )
 
 
 def _placed_in(code: str) -> ColumnElement[bool]:
@@ -107,15 +123,11 @@ async def service_rates(
     end: dt.datetime,
 ) -> Rates:
     """The rates for cases reported in [start, end) in a jurisdiction and/or a department."""
-    query = select(*_counts()).where(Case.reported_at >= start, Case.reported_at < end)
+    query = select(*counts()).where(Case.reported_at >= start, Case.reported_at < end, counted())
     if jurisdiction_code and jurisdiction_code != "110000":
         query = query.where(_placed_in(jurisdiction_code))
     if department_code:
-        query = query.where(
-            exists().where(
-                CaseDispatch.case_id == Case.id, CaseDispatch.department_code == department_code
-            )
-        )
+        query = query.where(dispatched_to(department_code))
     row = (await session.execute(query)).one()
     return Rates(*(int(value) for value in row))
 
@@ -131,8 +143,8 @@ async def rates_by_unit(
     """The rates of every street office (or district) at once, by where cases were placed."""
     unit = Case.subdistrict_code if level is JurisdictionLevel.SUBDISTRICT else Case.district_code
     query = (
-        select(unit, *_counts())
-        .where(Case.reported_at >= start, Case.reported_at < end)
+        select(unit, *counts())
+        .where(Case.reported_at >= start, Case.reported_at < end, counted())
         .group_by(unit)
     )
     if parent_code and parent_code != "110000":

@@ -1,0 +1,204 @@
+"""每月一题: set up a theme of the month and attach every complaint about its problem.
+
+A case matches a theme when its category is one of the theme's (a group code takes its
+leaves), or its text holds one of the keywords when the theme names no categories (with both,
+a case needs the category and, if keywords are given, one of them), and it lies within the
+theme's jurisdiction. Past cases (from a year before the theme's month) are attached when the
+theme is set up; new ones by the sweeper, which keeps a cursor per theme.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, insert, literal, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from hub.auth.actors import Actor
+from hub.cases.calendar import BEIJING
+from hub.cases.models import Case
+from hub.cases.queries import CaseFilter, filtered
+from hub.categories.models import Category
+from hub.departments.models import Department
+from hub.errors import DomainError, NotFoundError
+from hub.geo.models import Jurisdiction, descendant_prefix
+from hub.pagination import Page, PageRequest, fetch_pages
+from hub.themes.access import require_theme_setup
+from hub.themes.models import MonthlyTheme, ThemeCase
+
+LOOKBACK = dt.timedelta(days=365)
+# A theme keeps collecting new complaints for a year after its month.
+ACTIVE_FOR = dt.timedelta(days=366)
+
+
+class InvalidMonthError(DomainError):
+    code = "INVALID_MONTH"
+
+
+class EmptyThemeError(DomainError):
+    code = "EMPTY_THEME"
+
+
+class ThemeExistsError(DomainError):
+    code = "THEME_EXISTS"
+
+
+class UnknownThemeReferenceError(DomainError):
+    code = "UNKNOWN_REFERENCE"
+
+
+def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
+    """``"2026-11"`` → the month's first instant and the next month's, in Beijing time."""
+    found = re.fullmatch(r"(\d{4})-(\d{2})", month or "")
+    if not found or not 1 <= int(found.group(2)) <= 12:
+        raise InvalidMonthError(f"{month!r} is not a month like 2026-11", field="month")
+    year, number = int(found.group(1)), int(found.group(2))
+    start = dt.datetime(year, number, 1, tzinfo=BEIJING)
+    end = dt.datetime(year + number // 12, number % 12 + 1, 1, tzinfo=BEIJING)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+async def create(
+    *,
+    session: AsyncSession,
+    month: str,
+    title: str,
+    lead_department_code: str,
+    department_codes: list[str],
+    category_codes: list[str],
+    keywords: list[str],
+    jurisdiction_code: str | None,
+    actor: Actor,
+    now: dt.datetime,
+) -> MonthlyTheme:
+    require_theme_setup(actor)
+    month_bounds(month)
+    words = [word.strip() for word in keywords if word.strip()]
+    if not category_codes and not words:
+        raise EmptyThemeError("name the problem's categories or keywords", field="categoryCodes")
+    if not title.strip():
+        raise EmptyThemeError("a theme needs a title", field="title")
+    departments = list(dict.fromkeys([lead_department_code, *department_codes]))
+    await _require_known(session, Department.code, departments, "departmentCodes")
+    await _require_known(session, Category.code, category_codes, "categoryCodes")
+    if jurisdiction_code:
+        await _require_known(session, Jurisdiction.code, [jurisdiction_code], "jurisdictionCode")
+    clash = await session.scalar(
+        select(MonthlyTheme.id).where(MonthlyTheme.month == month, MonthlyTheme.title == title)
+    )
+    if clash is not None:
+        raise ThemeExistsError(f"{month} already has a theme {title!r}", field="title")
+    theme = MonthlyTheme(
+        month=month,
+        title=title.strip(),
+        lead_department_code=lead_department_code,
+        department_codes=departments[1:],
+        category_codes=list(dict.fromkeys(category_codes)),
+        keywords=words,
+        jurisdiction_code=jurisdiction_code or None,
+        created_at=now,
+        created_by=actor.as_record(),
+        matched_through=0,
+    )
+    session.add(theme)
+    await session.flush()
+    await _attach(session, theme, since=month_bounds(month)[0] - LOOKBACK)
+    return theme
+
+
+async def _require_known(
+    session: AsyncSession, column: InstrumentedAttribute[str], codes: list[str], field: str
+) -> None:
+    known = set(await session.scalars(select(column).where(column.in_(codes))))
+    if missing := [code for code in codes if code not in known]:
+        raise UnknownThemeReferenceError(f"unknown {', '.join(missing)}", field=field)
+
+
+def matches(theme: MonthlyTheme) -> ColumnElement[bool]:
+    """The SQL condition on ``Case`` for the theme's problem."""
+    condition: ColumnElement[bool] = true()
+    if theme.category_codes:
+        leaves = select(Category.code).where(Category.parent_code.in_(theme.category_codes))
+        condition = or_(
+            Case.category_code.in_(theme.category_codes), Case.category_code.in_(leaves)
+        )
+    if theme.keywords:
+        said = or_(
+            false(),
+            *(
+                or_(
+                    Case.description.contains(word, autoescape=True),
+                    Case.title.contains(word, autoescape=True),
+                )
+                for word in theme.keywords
+            ),
+        )
+        condition = and_(condition, said)
+    if theme.jurisdiction_code and theme.jurisdiction_code != "110000":
+        prefix = descendant_prefix(theme.jurisdiction_code)
+        condition = and_(condition, Case.subdistrict_code.startswith(prefix, autoescape=True))
+    return condition
+
+
+async def _attach(session: AsyncSession, theme: MonthlyTheme, *, since: dt.datetime | None) -> int:
+    """Attach the matching cases past the theme's cursor; move the cursor to the newest case."""
+    newest = await session.scalar(select(func.max(Case.id))) or 0
+    if newest <= theme.matched_through:
+        return 0
+    found = select(literal(theme.id), Case.id).where(
+        matches(theme), Case.id > theme.matched_through, Case.id <= newest
+    )
+    if since is not None:
+        found = found.where(Case.reported_at >= since)
+    result = await session.execute(insert(ThemeCase).from_select(["theme_id", "case_id"], found))
+    theme.matched_through = newest
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def sweep_matches(*, session: AsyncSession, now: dt.datetime) -> int:
+    """Attach new cases to the themes still collecting; concurrent sweepers take turns."""
+    oldest = (now.astimezone(BEIJING) - ACTIVE_FOR).strftime("%Y-%m")
+    themes = await session.scalars(
+        select(MonthlyTheme)
+        .where(MonthlyTheme.month >= oldest)
+        .order_by(MonthlyTheme.id)
+        .with_for_update()
+    )
+    return sum([await _attach(session, theme, since=None) for theme in themes])
+
+
+async def for_month(*, session: AsyncSession, month: str) -> list[MonthlyTheme]:
+    month_bounds(month)
+    rows = await session.scalars(
+        select(MonthlyTheme).where(MonthlyTheme.month == month).order_by(MonthlyTheme.id)
+    )
+    return list(rows)
+
+
+async def get(*, session: AsyncSession, theme_id: int) -> MonthlyTheme:
+    theme = await session.get(MonthlyTheme, theme_id)
+    if theme is None:
+        raise NotFoundError(f"no theme {theme_id}")
+    return theme
+
+
+async def page_cases(
+    *, session: AsyncSession, theme: MonthlyTheme, actor: Actor, page: PageRequest
+) -> Page[Case]:
+    """The theme's cases the actor may see, newest first."""
+    query = filtered(CaseFilter(), actor).where(
+        exists().where(ThemeCase.case_id == Case.id, ThemeCase.theme_id == theme.id)
+    )
+    pages = await fetch_pages(
+        session,
+        query,
+        entity=Case,
+        partition=None,
+        parents=[0],
+        order=Case.id,
+        page=page,
+        descending=True,
+    )
+    return pages[0]
