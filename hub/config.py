@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     ranking_weights: str | None = Field(
         default=None, description='JSON weights, e.g. {"response": 0.1, "resolution": 0.45, …}'
     )
+    assessment_bottom: str = Field(
+        default="10%",
+        pattern=r"^\d+(\.\d+)?%$|^\d+$",
+        description='The units named at the monthly review: a count ("3") or a share ("10%")',
+    )
     sweep_interval_seconds: float = Field(
         default=60.0, ge=0, description="How often each process sweeps for overdue work; 0 = never"
     )

@@ -91,3 +91,43 @@ async def report_noise(
         location=where,
     )
     return str(case["number"])
+
+
+ORDER_FIELDS = """
+  number status warningLevel resolveBy resolveOverdue
+  mergedInto { number } duplicates { number }
+  dispatches { department { code } role status signedAt signBy }
+  returns { department { code } reason note decision decidedBy { sub } redispatchedTo { code } }
+  extensions { until previousDeadline reason decision decidedBy { sub } }
+  events { type note }
+"""
+
+
+def order_step(mutation: str, input_type: str) -> str:
+    return f"""
+mutation($input: {input_type}!) {{
+  {mutation}(input: $input) {{ case {{ {ORDER_FIELDS} }} errors {{ code message field }} }}
+}}"""
+
+
+SIGN = order_step("signForCase", "CaseNoteInput")
+RETURN = order_step("returnCase", "ReturnCaseInput")
+REVIEW_RETURN = order_step("reviewReturn", "ReviewReturnInput")
+REQUEST_EXTENSION = order_step("requestExtension", "RequestExtensionInput")
+REVIEW_EXTENSION = order_step("reviewExtension", "ReviewCaseInput")
+URGE = order_step("urgeCase", "CaseNoteInput")
+SUPERVISE = order_step("superviseCase", "CaseNoteInput")
+MERGE = order_step("mergeCases", "MergeCasesInput")
+DECLINE = order_step("declineCase", "DeclineCaseInput")
+REVIEW_CLOSURE = order_step("reviewClosure", "ReviewCaseInput")
+CREATE_THEME = """
+mutation($input: CreateMonthlyThemeInput!) {
+  createMonthlyTheme(input: $input) { theme { id month title } errors { code message field } }
+}"""
+
+
+async def refused(gql: GraphQLClient, query: str, token: str, **input: Any) -> str:
+    """Run a mutation that must be refused; its error code."""
+    payload = await mutate(gql, query, token, **input)
+    assert payload["errors"], payload
+    return str(payload["errors"][0]["code"])
