@@ -5,9 +5,11 @@ from __future__ import annotations
 import strawberry
 
 from schema.cases.mutations import CaseMutations
+from schema.cases.order_mutations import OrderMutations
+from schema.themes.queries import ThemeMutations
 from schema.whistles.mutations import WhistleMutations
 
 
 @strawberry.type
-class Mutation(CaseMutations, WhistleMutations):
+class Mutation(CaseMutations, WhistleMutations, OrderMutations, ThemeMutations):
     pass

@@ -20,7 +20,9 @@ from schema.departments.queries import (
     load_department_node,
 )
 from schema.geo.queries import GeoQuery, load_grid_node, load_jurisdiction_node
+from schema.metrics.assessment import AssessmentQuery
 from schema.metrics.queries import MetricsQuery
+from schema.themes.queries import ThemeQuery, load_theme_node
 from schema.whistles.queries import WhistleQuery, load_summons_node, load_whistle_node
 
 MAX_NODES = 100
@@ -34,6 +36,7 @@ NODE_LOADERS: dict[str, Callable[[Info, str], Awaitable[Node | None]]] = {
     "AdapterRun": load_adapter_run,
     "Whistle": load_whistle_node,
     "Summons": load_summons_node,
+    "MonthlyTheme": load_theme_node,
 }
 
 
@@ -73,5 +76,7 @@ class Query(
     DepartmentQuery,
     CaseQuery,
     CategoryQuery,
+    ThemeQuery,
+    AssessmentQuery,
 ):
     pass

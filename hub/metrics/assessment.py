@@ -82,8 +82,10 @@ class _Scope:
 
     def cases(self, *columns: Any) -> Select[Any]:
         """The month's counted cases, by unit (a department: the cases still with it)."""
-        query = select(self.unit(), *columns).where(
-            Case.reported_at >= self.start, Case.reported_at < self.end, counted()
+        query = (
+            select(self.unit(), *columns)
+            .select_from(Case)
+            .where(Case.reported_at >= self.start, Case.reported_at < self.end, counted())
         )
         if self.level is AssessmentLevel.DEPARTMENT:
             query = query.join(CaseDispatch, CaseDispatch.case_id == Case.id).where(
@@ -160,6 +162,7 @@ def _of_unit(
     unit = model.department_code if by_department else scope.unit()
     query = (
         select(unit, func.count())
+        .select_from(model)
         .join(Case, Case.id == model.case_id)
         .where(Case.reported_at >= scope.start, Case.reported_at < scope.end, counted())
         .group_by(unit)

@@ -5,8 +5,16 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
+from hub.cases import order_queries
 from hub.cases import queries as cases
-from hub.cases.models import Case, CaseDispatch, CaseEvent, CaseExternalRef
+from hub.cases.models import (
+    Case,
+    CaseDispatch,
+    CaseEvent,
+    CaseExtension,
+    CaseExternalRef,
+    CaseReturn,
+)
 from hub.pagination import Page
 from schema.core.loaders import LoaderGroup, WithinKey
 
@@ -27,4 +35,13 @@ class CaseLoaders(LoaderGroup):
         self.case_summoned: DataLoader[int, list[str]] = self._by_key(cases.summoned, [])
         self.case_refs: DataLoader[int, list[CaseExternalRef]] = self._by_key(
             cases.external_refs, []
+        )
+        self.case_returns: DataLoader[int, list[CaseReturn]] = self._by_key(
+            order_queries.returns, []
+        )
+        self.case_extensions: DataLoader[int, list[CaseExtension]] = self._by_key(
+            order_queries.extensions, []
+        )
+        self.case_duplicates: DataLoader[int, list[Case]] = self._by_key(
+            order_queries.duplicates, []
         )

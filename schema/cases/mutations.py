@@ -55,6 +55,11 @@ class DispatchCaseInput:
         description="Several at once is dual dispatch (双派单)."
     )
     note: str | None = None
+    lead_department_code: str | None = strawberry.field(
+        default=None,
+        description="The lead unit (主办), one of those sent; by default the first, "
+        "unless the case has a lead already. The others assist (协办).",
+    )
 
 
 @strawberry.input(description="Respond to, resolve or close a case.")
@@ -137,6 +142,7 @@ class CaseMutations:
                 note=input.note,
                 actor=info.context.actor,
                 now=now,
+                lead=input.lead_department_code,
             )
             return case
 

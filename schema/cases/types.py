@@ -12,12 +12,20 @@ from hub.cases.access import may_see_contact
 from hub.cases.models import Case as CaseRow
 from hub.cases.models import CaseDispatch as DispatchRow
 from hub.cases.models import CaseEvent as EventRow
-from hub.cases.models import CaseSource, CaseStatus, DispatchStatus, Priority
+from hub.cases.models import (
+    CaseSource,
+    CaseStatus,
+    DispatchRole,
+    DispatchStatus,
+    Priority,
+    WarningLevel,
+)
 from hub.cases.queries import CaseFilter, page_cases
 from hub.cases.routing import suggest_departments
 from hub.geo.models import level_of_code
 from hub.pii import mask, reveal
 from schema.auth.types import TimelineEvent
+from schema.cases.orders import CaseExtension, CaseReturn
 from schema.context import Info
 from schema.core.common import ExternalRef
 from schema.core.errors import PublicError
@@ -73,6 +81,22 @@ class Dispatch:
     @strawberry.field
     def resolved_at(self) -> dt.datetime | None:
         return self.row.resolved_at
+
+    @strawberry.field(description="LEAD answers for the order (主办); ASSIST units help (协办).")
+    def role(self) -> DispatchRole:
+        return self.row.role
+
+    @strawberry.field(description="When the unit must sign for it (签收): one working day.")
+    def sign_by(self) -> dt.datetime | None:
+        return self.row.sign_by
+
+    @strawberry.field
+    def signed_at(self) -> dt.datetime | None:
+        return self.row.signed_at
+
+    @strawberry.field(description="Not signed for by signBy (chased once by the sweeper).")
+    def sign_overdue(self) -> bool:
+        return self.row.sign_overdue
 
 
 @strawberry.type(description="One entry of a case's timeline.")
@@ -207,6 +231,42 @@ class Case(Node):
     @strawberry.field(description="How often a return call reopened it.")
     def reopen_count(self) -> int:
         return self.row.reopen_count
+
+    @strawberry.field(description="Graded warning: yellow at 80% of the time gone, red overdue.")
+    def warning_level(self) -> WarningLevel:
+        return self.row.warning_level
+
+    @strawberry.field(description="The main order this duplicate was merged into (合并).")
+    async def merged_into(self, info: Info) -> Case | None:
+        if self.row.merged_into_id is None:
+            return None
+        row = await info.context.loaders.case_by_id.load(self.row.merged_into_id)
+        return Case(row=row) if row else None
+
+    @strawberry.field(description="The duplicates merged into this main order.")
+    async def duplicates(self, info: Info) -> list[Case]:
+        return [
+            Case(row=row) for row in await info.context.loaders.case_duplicates.load(self.row.id)
+        ]
+
+    @strawberry.field(description="Its units' returns (退单), with who decided.")
+    async def returns(self, info: Info) -> list[CaseReturn]:
+        return [
+            CaseReturn(row=row) for row in await info.context.loaders.case_returns.load(self.row.id)
+        ]
+
+    @strawberry.field(description="Extensions asked for (延期), with who decided.")
+    async def extensions(self, info: Info) -> list[CaseExtension]:
+        rows = await info.context.loaders.case_extensions.load(self.row.id)
+        return [CaseExtension(row=row) for row in rows]
+
+    @strawberry.field(description="Why it was declined (不予受理).")
+    def decline_reason(self) -> str | None:
+        return self.row.decline_reason
+
+    @strawberry.field(description="Dispatches made again after a return (重复派单).")
+    def redispatch_count(self) -> int:
+        return self.row.redispatch_count
 
     @strawberry.field
     async def dispatches(self, info: Info) -> list[Dispatch]:
