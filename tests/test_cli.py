@@ -111,6 +111,7 @@ async def test_init_loads_reference_data_only_then_demo_adds_its_cases_once(
         assert first.returncode == 0, first.stderr
         assert "built" in first.stdout
         assert "Bearer" in first.stdout
+        assert "/board#token=eyJ" in first.stdout  # a link that signs the board in
         assert "locate(point:" in first.stdout
         counts = [
             await _count(url, f'SELECT count(*) FROM "{t}"')
