@@ -18,26 +18,56 @@ from sqlalchemy import Select, SQLColumnExpression, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from hub.errors import DomainError
+
 R = TypeVar("R")
 P = TypeVar("P", bound=Hashable)
 
 
-class InvalidCursorError(ValueError):
+class InvalidCursorError(DomainError):
     """A cursor that this hub did not hand out."""
+
+    code = "INVALID_CURSOR"
+
+
+MAX_CURSOR = 512  # characters: a cursor holds one sort key, a number or a short code
+_INT64 = range(-(2**63), 2**63)
 
 
 def encode_cursor(key: str | int) -> str:
     return base64.urlsafe_b64encode(json.dumps([key]).encode()).decode()
 
 
+def _invalid(cursor: str) -> InvalidCursorError:
+    return InvalidCursorError(
+        f"invalid cursor: {cursor[:40]!r}; pass an endCursor or edge cursor from a page "
+        "of the same connection, or leave after out to start at the beginning",
+        field="after",
+    )
+
+
 def decode_cursor(cursor: str) -> str | int:
+    if len(cursor) > MAX_CURSOR:
+        raise _invalid(cursor)
     try:
         (key,) = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError) as error:
-        raise InvalidCursorError(f"invalid cursor: {cursor!r}") from error
-    if not isinstance(key, str | int):
-        raise InvalidCursorError(f"invalid cursor: {cursor!r}")
-    return key
+    except (ValueError, TypeError, RecursionError) as error:
+        raise _invalid(cursor) from error
+    valid_int = isinstance(key, int) and not isinstance(key, bool) and key in _INT64
+    valid_str = isinstance(key, str) and key.isprintable() and key.isascii()
+    if not (valid_int or valid_str):
+        raise _invalid(cursor)
+    return key  # type: ignore[no-any-return]
+
+
+def _check_after(order: SQLColumnExpression[Any], after: str | int) -> None:
+    """A cursor's key must be of the sort column's kind (a number for ids, text for codes)."""
+    try:
+        expected = getattr(order, "type").python_type  # noqa: B009 -- not on the protocol
+    except (AttributeError, NotImplementedError):
+        return
+    if not isinstance(after, expected):
+        raise _invalid(encode_cursor(after))
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +114,7 @@ async def fetch_pages(
         func.row_number().over(partition_by=inner.c._part, order_by=key_order).label("_rn"),
     )
     if page.after is not None:
+        _check_after(order, page.after)
         past = inner.c._key < page.after if descending else inner.c._key > page.after
         ranked_query = ranked_query.where(past)
     ranked = ranked_query.subquery()

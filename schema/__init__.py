@@ -12,10 +12,12 @@ from strawberry.extensions import MaskErrors
 from strawberry.schema.config import StrawberryConfig
 
 from hub.config import Settings, get_settings
+from hub.errors import DomainError
 from schema.adapters.types import AdapterRun
 from schema.cases.types import Case
 from schema.core.errors import PublicError
 from schema.core.limits import QueryLimits
+from schema.core.refused import AuditRefusedMutations
 from schema.core.relay import Node
 from schema.core.scalars import SCALARS
 from schema.departments.types import Category, Department
@@ -48,13 +50,31 @@ class HubSchema(strawberry.Schema):
         stays as a backstop), and only here is the original exception still at hand.
         """
         for index, error in enumerate(errors):
-            if not _visible(error):
+            if isinstance(error.original_error, DomainError):
+                errors[index] = _refusal(error, error.original_error)
+            elif not _visible(error):
                 errors[index] = _masked(error)
+
+
+def _refusal(error: GraphQLError, refusal: DomainError) -> GraphQLError:
+    """A domain refusal that reached a query resolver: coded, like a mutation's UserError."""
+    public = PublicError(refusal.code, refusal.message)
+    if refusal.field and public.extensions is not None:
+        public.extensions["field"] = refusal.field
+    return GraphQLError(
+        refusal.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=public,
+        extensions=public.extensions,
+    )
 
 
 def _masked(error: GraphQLError) -> GraphQLError:
     """``Unexpected error.`` with ``extensions {code: INTERNAL, correlationId}``, logged."""
-    correlation_id = uuid.uuid4().hex
+    correlation_id = getattr(error.original_error, "correlation_id", None) or uuid.uuid4().hex
     log.error(
         "unexpected error %s at %s",
         correlation_id,
@@ -95,6 +115,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions=[
             SharedDocuments,
             *limits.extensions(),
+            AuditRefusedMutations,
             lambda: FastMaskErrors(should_mask_error=lambda error: not _visible(error)),
         ],
         config=StrawberryConfig(scalar_map=SCALARS),

@@ -24,6 +24,7 @@ from schema.cases.queries import visible_case
 from schema.cases.types import CaseEvent
 from schema.context import Info
 from schema.core.errors import PublicError
+from schema.core.relay import row_id
 from schema.live.context import LiveContext
 from schema.live.sender import OUTLET, LiveSender
 from schema.whistles.queries import visible_whistle
@@ -42,12 +43,11 @@ def _live(info: Info) -> LiveContext:
 def _cursor(after: strawberry.ID | None) -> int | None:
     if after is None:
         return None
-    try:
-        value = int(str(after))
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise PublicError("INVALID_CURSOR", f"{after!r} is not an event id")
+    value = row_id(str(after))
+    if value is None:
+        raise PublicError(
+            "INVALID_CURSOR", f"{str(after)[:40]!r} is not an event id; pass an event's id"
+        )
     return value
 
 

@@ -10,6 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.audit.models import AuditEntry
 from hub.auth.actors import Actor
 
+# A client names the target (a case number it typed); the log keeps what fits its columns.
+SUB_LENGTH = TARGET_LENGTH = 128
+OPERATION_LENGTH = 64
+
 
 def record(
     *,
@@ -24,11 +28,11 @@ def record(
 ) -> AuditEntry:
     entry = AuditEntry(
         at=at,
-        actor_sub=actor.sub,
+        actor_sub=actor.sub[:SUB_LENGTH],
         actor_role=actor.role.value if actor.role else None,
         actor=actor.as_record(),
-        operation=operation,
-        target=target,
+        operation=operation[:OPERATION_LENGTH],
+        target=target[:TARGET_LENGTH] if target else target,
         outcome=outcome,
         correlation_id=correlation_id,
         detail=detail,

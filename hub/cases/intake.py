@@ -28,10 +28,11 @@ from hub.config import Settings
 from hub.errors import ConflictError, DomainError
 from hub.geo.index import GeoIndex, parse_polygon
 from hub.geo.models import Jurisdiction
+from hub.lengths import DESCRIPTION
 from hub.numbers import next_number
 from hub.pii import protect
 
-MAX_DESCRIPTION = 20_000
+MAX_DESCRIPTION = DESCRIPTION
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
 

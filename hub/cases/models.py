@@ -21,6 +21,7 @@ from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db import Base, BigId, JsonDoc, UTCDateTime, utcnow
+from hub.lengths import DESCRIPTION, NOTE, bounded
 
 
 class CaseSource(enum.StrEnum):
@@ -73,7 +74,7 @@ class Case(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, info=bounded(DESCRIPTION))
     category_code: Mapped[str] = mapped_column(ForeignKey("category.code"))
     source: Mapped[CaseSource] = mapped_column(_enum(CaseSource))
     status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus, 16))
@@ -103,7 +104,7 @@ class Case(Base):
     reporter_contact: Mapped[bytes | None] = mapped_column(default=None)
     feedback_resolved: Mapped[bool | None] = mapped_column(Boolean, default=None)
     feedback_satisfied: Mapped[bool | None] = mapped_column(Boolean, default=None)
-    feedback_comment: Mapped[str | None] = mapped_column(Text, default=None)
+    feedback_comment: Mapped[str | None] = mapped_column(Text, default=None, info=bounded(NOTE))
     feedback_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     warning_level: Mapped[WarningLevel] = mapped_column(
@@ -114,7 +115,7 @@ class Case(Base):
         ForeignKey("case.id", ondelete="SET NULL"), default=None, index=True
     )
     # 不予受理: why the centre declined it.
-    decline_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    decline_reason: Mapped[str | None] = mapped_column(Text, default=None, info=bounded(NOTE))
     # 重复派单: dispatches made after a return was accepted.
     redispatch_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -165,8 +166,8 @@ class CaseExternalRef(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
-    system: Mapped[str] = mapped_column(String(64))
-    external_id: Mapped[str] = mapped_column(String(128))
+    system: Mapped[str] = mapped_column(String(64), info={"field": "externalRef.system"})
+    external_id: Mapped[str] = mapped_column(String(128), info={"field": "externalRef.id"})
     source_version: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
 
     __table_args__ = (UniqueConstraint("system", "external_id", name="uq_case_external_ref"),)
@@ -208,7 +209,7 @@ class CaseDispatch(Base):
     department_code: Mapped[str] = mapped_column(ForeignKey("department.code"), index=True)
     status: Mapped[DispatchStatus] = mapped_column(_enum(DispatchStatus, 16))
     role: Mapped[DispatchRole] = mapped_column(_enum(DispatchRole, 8), default=DispatchRole.LEAD)
-    note: Mapped[str | None] = mapped_column(Text, default=None)
+    note: Mapped[str | None] = mapped_column(Text, default=None, info=bounded(NOTE))
     dispatched_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     sign_by: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -229,7 +230,7 @@ class CaseEvent(Base):
     type: Mapped[str] = mapped_column(String(48))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     actor: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
-    note: Mapped[str | None] = mapped_column(Text, default=None)
+    note: Mapped[str | None] = mapped_column(Text, default=None, info=bounded(NOTE))
     data: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, default=None)
 
 
@@ -258,13 +259,13 @@ class CaseReturn(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
     department_code: Mapped[str] = mapped_column(ForeignKey("department.code"))
     reason: Mapped[ReturnReason] = mapped_column(_enum(ReturnReason, 16))
-    note: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, info=bounded(NOTE))
     returned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     returned_by: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     decision: Mapped[Decision] = mapped_column(_enum(Decision, 16), default=Decision.PENDING)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     decided_by: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, default=None)
-    decision_note: Mapped[str | None] = mapped_column(Text, default=None)
+    decision_note: Mapped[str | None] = mapped_column(Text, default=None, info=bounded(NOTE))
     redispatched_to: Mapped[list[str] | None] = mapped_column(JsonDoc, default=None)
 
 
@@ -278,13 +279,13 @@ class CaseExtension(Base):
     department_code: Mapped[str | None] = mapped_column(ForeignKey("department.code"), default=None)
     until: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     previous_deadline: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, info=bounded(NOTE))
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     requested_by: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     decision: Mapped[Decision] = mapped_column(_enum(Decision, 16), default=Decision.PENDING)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     decided_by: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, default=None)
-    decision_note: Mapped[str | None] = mapped_column(Text, default=None)
+    decision_note: Mapped[str | None] = mapped_column(Text, default=None, info=bounded(NOTE))
 
 
 class SupervisionKind(enum.StrEnum):
@@ -304,7 +305,7 @@ class CaseSupervision(Base):
     department_code: Mapped[str | None] = mapped_column(
         ForeignKey("department.code"), default=None, index=True
     )
-    note: Mapped[str | None] = mapped_column(Text, default=None)
+    note: Mapped[str | None] = mapped_column(Text, default=None, info=bounded(NOTE))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     actor: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     # A supervision notice still unheeded then is escalated to a public notice (通报).

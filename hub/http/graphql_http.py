@@ -43,6 +43,7 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from hub.http.caching import conditional
+from hub.http.inputs import inspect_json, inspect_text
 from hub.http.negotiation import (
     GRAPHQL_RESPONSE_JSON,
     JSON,
@@ -69,12 +70,18 @@ class RequestRejected(Exception):  # noqa: N818 -- a rejection is an outcome, no
     """
 
     def __init__(
-        self, status_code: int, message: str, headers: Mapping[str, str] | None = None
+        self,
+        status_code: int,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.message = message
         self.headers: dict[str, str] = dict(headers or {})
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -105,20 +112,13 @@ class GraphQLParams:
             operation_name=operation_name,
             extensions=_optional_map(payload, "extensions"),
         )
-        if _holds_nul(query) or "\\u0000" in query or _holds_nul(params.variables):
-            # PostgreSQL cannot store NUL in text; refuse it up front, the same on every backend.
-            raise RequestRejected(400, "NUL characters (U+0000) are not accepted.")
+        problem = (
+            inspect_text(query) or inspect_json(params.variables) or inspect_json(params.extensions)
+        )
+        if problem is not None:
+            # Refused up front, the same on every backend, before anything walks the values.
+            raise RequestRejected(400, problem.message, code=problem.code)
         return params
-
-
-def _holds_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
-    return False
 
 
 def _optional_map(payload: JSONObject, key: str) -> JSONObject | None:
@@ -203,7 +203,11 @@ class GraphQLHTTPEndpoint:
             return await self._dispatch(request, media_type)
         except RequestRejected as rejection:
             return _error_response(
-                rejection.status_code, rejection.message, media_type, rejection.headers
+                rejection.status_code,
+                rejection.message,
+                media_type,
+                rejection.headers,
+                code=rejection.code,
             )
 
     async def _dispatch(self, request: Request, media_type: str) -> Response:
@@ -259,7 +263,10 @@ class GraphQLHTTPEndpoint:
             try:
                 params = GraphQLParams.from_payload(entry)
             except RequestRejected as rejection:
-                bodies.append({"errors": [{"message": rejection.message}]})
+                error: JSONObject = {"message": rejection.message}
+                if rejection.code is not None:
+                    error["extensions"] = {"code": rejection.code}
+                bodies.append({"errors": [error]})
                 continue
             bodies.append((await self._execute(params, context, _POST_OPERATIONS)).body)
         return _json_response(bodies, 200, media_type)
@@ -271,7 +278,7 @@ class GraphQLHTTPEndpoint:
         the streamed count catches chunked bodies and lying headers.
         """
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
+        if declared.isascii() and declared.isdigit() and int(declared) > self.max_body_bytes:
             raise _too_large(self.max_body_bytes)
         body = bytearray()
         try:
@@ -330,8 +337,8 @@ def _params_from_query_string(request: Request) -> GraphQLParams:
     for key in ("variables", "extensions"):
         raw = query_params.get(key)
         try:
-            payload[key] = json.loads(raw) if raw else None
-        except ValueError as exc:
+            payload[key] = json.loads(raw, parse_constant=_reject_constant) if raw else None
+        except (ValueError, RecursionError) as exc:
             raise RequestRejected(400, f'The "{key}" parameter is not valid JSON: {exc}') from exc
     return GraphQLParams.from_payload(payload)
 
@@ -434,9 +441,17 @@ def _status_for(outcome: _Outcome, media_type: str) -> int:
 
 
 def _error_response(
-    status_code: int, message: str, media_type: str, headers: Mapping[str, str] | None = None
+    status_code: int,
+    message: str,
+    media_type: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    code: str | None = None,
 ) -> Response:
-    return _json_response({"errors": [{"message": message}]}, status_code, media_type, headers)
+    error: JSONObject = {"message": message}
+    if code is not None:
+        error["extensions"] = {"code": code}
+    return _json_response({"errors": [error]}, status_code, media_type, headers)
 
 
 def _json_response(

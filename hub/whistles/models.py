@@ -11,6 +11,7 @@ from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db import Base, BigId, JsonDoc, UTCDateTime, utcnow
+from hub.lengths import NOTE, bounded
 
 
 class WhistleKind(enum.StrEnum):
@@ -55,19 +56,19 @@ class Whistle(Base):
     status: Mapped[WhistleStatus] = mapped_column(_enum(WhistleStatus, 16))
     caller_code: Mapped[str] = mapped_column(ForeignKey("jurisdiction.code"), index=True)
     district_code: Mapped[str] = mapped_column(ForeignKey("jurisdiction.code"), index=True)
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, info=bounded(NOTE))
     report_within_minutes: Mapped[int] = mapped_column(Integer)
     report_by: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
-    review_note: Mapped[str | None] = mapped_column(Text, default=None)
+    review_note: Mapped[str | None] = mapped_column(Text, default=None, info=bounded(NOTE))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
-    release_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    release_reason: Mapped[str | None] = mapped_column(Text, default=None, info=bounded(NOTE))
     action_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     action_place: Mapped[str | None] = mapped_column(String(500), default=None)
-    feedback: Mapped[str | None] = mapped_column(Text, default=None)
+    feedback: Mapped[str | None] = mapped_column(Text, default=None, info=bounded(NOTE))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -113,10 +114,10 @@ class Summons(Base):
     arrived_lng: Mapped[float | None] = mapped_column(Float, default=None)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
-    task: Mapped[str | None] = mapped_column(Text, default=None)
+    task: Mapped[str | None] = mapped_column(Text, default=None, info=bounded(NOTE))
     rating_score: Mapped[int | None] = mapped_column(Integer, default=None)
-    rating_comment: Mapped[str | None] = mapped_column(Text, default=None)
-    note: Mapped[str | None] = mapped_column(Text, default=None)
+    rating_comment: Mapped[str | None] = mapped_column(Text, default=None, info=bounded(NOTE))
+    note: Mapped[str | None] = mapped_column(Text, default=None, info=bounded(NOTE))
 
     __table_args__ = (Index("ix_summons_status_report_by", "status", "report_by"),)
 
@@ -134,5 +135,5 @@ class WhistleEvent(Base):
     type: Mapped[str] = mapped_column(String(48))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     actor: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
-    note: Mapped[str | None] = mapped_column(Text, default=None)
+    note: Mapped[str | None] = mapped_column(Text, default=None, info=bounded(NOTE))
     data: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, default=None)

@@ -10,16 +10,17 @@ from schema.adapters.types import AdapterRun
 from schema.context import Info
 from schema.core.errors import PublicError
 from schema.core.pages import page_request
-from schema.core.relay import Connection, Node, connection_from_page
+from schema.core.relay import Connection, Node, connection_from_page, row_id
 
 
 async def load_adapter_run(info: Info, key: str) -> Node | None:
     """``node(id:)`` for a run: only for the platforms, like ``adapterRuns``."""
-    if not may_read_adapter_runs(info.context.actor) or not key.isdigit():
+    run_id = row_id(key)
+    if not may_read_adapter_runs(info.context.actor) or run_id is None:
         return None
     async with info.context.sessionmaker() as session:
-        found = await runs.runs_by_ids(session=session, codes=[int(key)])
-    row = found.get(int(key))
+        found = await runs.runs_by_ids(session=session, codes=[run_id])
+    row = found.get(run_id)
     return AdapterRun(row=row) if row else None
 
 

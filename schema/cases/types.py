@@ -29,6 +29,7 @@ from schema.cases.orders import CaseExtension, CaseReturn
 from schema.context import Info
 from schema.core.common import ExternalRef
 from schema.core.errors import PublicError
+from schema.core.inputs import search_text
 from schema.core.pages import page_request
 from schema.core.relay import Connection, Node, connection_from_page
 from schema.core.scalars import GeoJSON
@@ -349,6 +350,7 @@ def _query_filter(case_filter: CaseFilterInput) -> CaseFilter:
         raise PublicError(
             "UNKNOWN_JURISDICTION", f"no jurisdiction {case_filter.jurisdiction_code!r}"
         )
+    search_text(case_filter.text, "text")
     return CaseFilter(
         **{field: getattr(case_filter, field) for field in CaseFilter.__dataclass_fields__}
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -15,6 +18,7 @@ from schema.context import Info
 from schema.core.errors import UserError
 
 T = TypeVar("T")
+log = logging.getLogger("hub.audit")
 
 # A transaction that lost a race on a unique key is run once more: it then sees the winner's row.
 ATTEMPTS = 2
@@ -34,7 +38,8 @@ async def run_mutation(
 
     The audit entry is written in the same transaction on success, and in a fresh one after a
     refusal, so every attempt is on record and a refused write leaves nothing else behind. A
-    transaction that lost a race (ConflictError) left nothing and is run again.
+    transaction that lost a race (ConflictError) left nothing and is run again. An unexpected
+    fault is audited as INTERNAL with the correlation id the client is shown, then re-raised.
     """
     context = info.context
     now = utcnow()
@@ -67,4 +72,30 @@ async def run_mutation(
                 detail={"message": error.message},
             )
         return None, [UserError(code=error.code, message=error.message, field=error.field)]
+    except Exception as error:
+        await _record_fault(info, operation, target, now, error)
+        raise
     return result, []
+
+
+async def _record_fault(
+    info: Info, operation: str, target: str | None, now: dt.datetime, error: Exception
+) -> None:
+    """An unexpected fault is on record too, under the id its client is shown (INTERNAL)."""
+    correlation_id = uuid.uuid4().hex
+    with contextlib.suppress(AttributeError):
+        error.correlation_id = correlation_id  # type: ignore[attr-defined]
+    try:
+        async with transaction(info.context.sessionmaker) as session:
+            audit.record(
+                session=session,
+                actor=info.context.actor,
+                operation=operation,
+                target=target,
+                outcome="INTERNAL",
+                at=now,
+                correlation_id=correlation_id,
+                detail={"error": type(error).__name__},
+            )
+    except Exception:  # the database itself may be what failed; the fault is logged either way
+        log.exception("could not audit the fault %s of %s", correlation_id, operation)

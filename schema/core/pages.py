@@ -14,5 +14,5 @@ def page_request(first: int, after: str | None) -> PageRequest:
     try:
         key = decode_cursor(after) if after is not None else None
     except InvalidCursorError as error:
-        raise PublicError("INVALID_CURSOR", str(error)) from error
+        raise PublicError("INVALID_CURSOR", error.message, field="after") from error
     return PageRequest(first=first, after=key)

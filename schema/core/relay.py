@@ -34,6 +34,17 @@ def from_global_id(global_id: str) -> tuple[str, str]:
     return type_name, key
 
 
+MAX_ROW_ID = 2**63 - 1  # PostgreSQL's BIGINT
+
+
+def row_id(key: str) -> int | None:
+    """A row id from a global id's key: ASCII digits within 64 bits; None for anything else."""
+    if key.isascii() and key.isdigit() and len(key) <= len(str(MAX_ROW_ID)):
+        value = int(key)
+        return value if value <= MAX_ROW_ID else None
+    return None
+
+
 @strawberry.interface(description="An object with a global id (Relay).")
 class Node:
     @strawberry.field(description="Globally unique, opaque id; pass it to `node(id:)`.")

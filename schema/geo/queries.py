@@ -10,6 +10,7 @@ from hub.geo.models import level_of_code
 from schema.context import Info
 from schema.core.enums import JurisdictionLevel
 from schema.core.errors import PublicError
+from schema.core.inputs import search_text
 from schema.core.pages import page_request
 from schema.core.relay import Connection, Node, connection_from_page
 from schema.core.scalars import GeoJSON
@@ -50,6 +51,7 @@ class GeoQuery:
         after: str | None = None,
     ) -> Connection[Jurisdiction]:
         request = page_request(first, after)
+        search_text(search, "search")
         async with info.context.sessionmaker() as session:
             page = await geo.page_jurisdictions(
                 session=session, level=level, parent_code=parent_code, search=search, page=request

@@ -10,6 +10,7 @@ from hub.metrics.hotspots import HotspotPlace, HotspotQuery, count_hotspots, fin
 from hub.metrics.rates import rates_by_unit, service_rates, weights_from
 from schema.context import Info
 from schema.core.errors import PublicError
+from schema.core.inputs import search_text
 from schema.metrics.types import (
     From,
     HotspotReport,
@@ -103,6 +104,7 @@ class MetricsQuery:
     ) -> HotspotReport:
         require_token(info)
         check_code(jurisdiction_code)
+        search_text(text, "text")
         if not 1 <= first <= 100 or min_cases < 1:
             raise PublicError("INVALID_ARGUMENT", "first must be 1–100 and minCases at least 1")
         start, end = period(from_, to or utcnow())

@@ -16,7 +16,7 @@ from hub.whistles.models import WhistleKind
 from schema.context import Info
 from schema.core.errors import UserError
 from schema.core.mutations import run_mutation
-from schema.core.relay import InvalidGlobalIdError, from_global_id
+from schema.core.relay import InvalidGlobalIdError, from_global_id, row_id
 from schema.geo.types import GeoPointInput
 from schema.whistles.types import Summons, Whistle
 
@@ -137,7 +137,7 @@ def summons_key(global_id: str) -> int | None:
         type_name, key = from_global_id(global_id)
     except InvalidGlobalIdError:
         return None
-    return int(key) if type_name == "Summons" and key.isdigit() else None
+    return row_id(key) if type_name == "Summons" else None
 
 
 def summons_keys(global_ids: Sequence[str], field: str) -> list[int]:

@@ -17,7 +17,7 @@ from hub.whistles.access import may_read_performance, may_read_whistles
 from hub.whistles.suggest import suggest_summons
 from schema.context import Info
 from schema.core.errors import PublicError
-from schema.core.relay import Connection, Node
+from schema.core.relay import Connection, Node, row_id
 from schema.whistles.types import (
     DepartmentPerformance,
     Summons,
@@ -53,7 +53,8 @@ async def load_whistle_node(info: Info, key: str) -> Node | None:
 
 
 async def load_summons_node(info: Info, key: str) -> Node | None:
-    row = await info.context.loaders.summons_by_id.load(int(key)) if key.isdigit() else None
+    summons_id = row_id(key)
+    row = await info.context.loaders.summons_by_id.load(summons_id) if summons_id else None
     if row is None or not await _may_see(info, row.whistle_id):
         return None
     return Summons(row=row)
