@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 import pytest
-from hub.auth.actors import Role
 
+from hub.auth.actors import Role
 from tests.cases.factories import REPORT
 from tests.conftest import GraphQLClient, HubServer
 
