@@ -23,6 +23,10 @@ def main() -> None:
             [sys.executable, "-m", "bench.bench_adapters", "--postgres", POSTGRES],
         ),
         (
+            "The 12345 centre's steps and the warning pass",
+            [sys.executable, "-m", "bench.bench_orders", "--postgres", POSTGRES],
+        ),
+        (
             "Live subscriptions: fan-out to 10,000",
             [sys.executable, "-m", "bench.bench_subscriptions", "--postgres", POSTGRES],
         ),

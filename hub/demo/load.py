@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.config import Settings
 from hub.db import transaction, utcnow
 from hub.demo.case_stories import load_case_stories
+from hub.demo.centre_day import load_centre_day
 from hub.demo.synthetic import Plan, generate
 from hub.demo.whistle_stories import load_whistle_stories
 from hub.geo.index import GeoIndex
@@ -29,5 +30,7 @@ async def load_demo_data(
             session.add(NumberSequence(scope=SYNTHETIC_MARKER, value=loaded["synthetic"]))
     async with transaction(sessionmaker) as session:
         loaded["stories"] = await load_case_stories(session=session, geo=geo, settings=settings)
+    async with transaction(sessionmaker) as session:
+        loaded["centre_day"] = await load_centre_day(session=session, geo=geo, settings=settings)
     loaded["whistle_stories"] = await load_whistle_stories(sessionmaker, geo)
     return loaded

@@ -6,6 +6,7 @@ compares who succeeded and how the others were refused with the expected table.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -427,3 +428,142 @@ async def test_who_may_blow_and_who_sees_a_whistle(
         "HOTLINE": False,
         "OBSERVER": False,
     }
+
+
+# ── The 12345 centre's steps ─────────────────────────────────────────────────────────────
+
+Make = Callable[[GraphQLClient, HubServer, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+async def order_case(gql: GraphQLClient, server: HubServer, state: str) -> dict[str, Any]:
+    """A case at Lugu: RECEIVED, DISPATCHED, RESOLVED, RETURNED, EXTENSION (asked), OVERDUE."""
+    if state in ("RECEIVED", "DISPATCHED", "RESOLVED"):
+        return await new_case(gql, server, state)
+    city = server.token(Role.CITY_PLATFORM, jurisdiction="110000")
+    team = server.token(Role.DEPARTMENT, jurisdiction=STREET, department=TEAM)
+    ago = "2020-01-01T09:00:00+08:00" if state == "OVERDUE" else None
+    case = await cases.ok(
+        gql,
+        cases.REPORT,
+        city,
+        description="占道经营",
+        source="HOTLINE_12345",
+        categoryCode="STREET_VENDOR",
+        location=SITE,
+        **({"reportedAt": ago} if ago else {}),
+    )
+    number = case["number"]
+    await cases.ok(gql, cases.DISPATCH, city, caseNumber=number, departmentCodes=[TEAM])
+    if state == "RETURNED":
+        await cases.ok(gql, cases.RETURN, team, caseNumber=number, reason="OTHER", note="非本单位")
+    if state == "EXTENSION":
+        await cases.ok(gql, cases.REQUEST_EXTENSION, team, **await extension(gql, server, case))
+    return case
+
+
+async def number_only(_: GraphQLClient, __: HubServer, case: dict[str, Any]) -> dict[str, Any]:
+    return {"caseNumber": case["number"]}
+
+
+def with_(**extra: Any) -> Make:
+    async def make(_: GraphQLClient, __: HubServer, case: dict[str, Any]) -> dict[str, Any]:
+        return {"caseNumber": case["number"], **extra}
+
+    return make
+
+
+async def extension(_: GraphQLClient, __: HubServer, case: dict[str, Any]) -> dict[str, Any]:
+    until = dt.datetime.fromisoformat(case["resolveBy"]) + dt.timedelta(days=1)
+    return {"caseNumber": case["number"], "until": until.isoformat(), "reason": "待协调"}
+
+
+async def with_duplicate(
+    gql: GraphQLClient, server: HubServer, case: dict[str, Any]
+) -> dict[str, Any]:
+    duplicate = await new_case(gql, server, "RECEIVED")
+    return {"caseNumber": case["number"], "duplicateNumbers": [duplicate["number"]]}
+
+
+UNIT_ONLY = {
+    "CITY_PLATFORM": F,
+    "DISTRICT_PLATFORM": F,
+    "STREET_OFFICE": F,
+    "DEPARTMENT": OK,
+    "GRID_WORKER": F,
+    "HOTLINE": F,
+    "OBSERVER": N,
+    "ANONYMOUS": N,
+}
+CENTRE = {
+    "CITY_PLATFORM": OK,
+    "DISTRICT_PLATFORM": OK,
+    "STREET_OFFICE": F,
+    "DEPARTMENT": F,
+    "GRID_WORKER": F,
+    "HOTLINE": OK,
+    "OBSERVER": N,
+    "ANONYMOUS": N,
+}
+BEFORE_DISPATCH = CENTRE | {"DEPARTMENT": N}  # the unit does not see an order not sent to it
+ORDER_MATRIX: list[tuple[str, str, str, Make, dict[str, str]]] = [
+    ("signForCase", cases.SIGN, "DISPATCHED", number_only, UNIT_ONLY),
+    ("returnCase", cases.RETURN, "DISPATCHED", with_(reason="NOT_OUR_AREA", note="x"), UNIT_ONLY),
+    (
+        "reviewReturn",
+        cases.REVIEW_RETURN,
+        "RETURNED",
+        with_(departmentCode=TEAM, approve=False),
+        CENTRE,
+    ),
+    ("requestExtension", cases.REQUEST_EXTENSION, "DISPATCHED", extension, UNIT_ONLY),
+    ("reviewExtension", cases.REVIEW_EXTENSION, "EXTENSION", with_(approve=True), CENTRE),
+    ("urgeCase", cases.URGE, "DISPATCHED", number_only, CENTRE),
+    ("superviseCase", cases.SUPERVISE, "OVERDUE", number_only, CENTRE | {"HOTLINE": F}),
+    ("mergeCases", cases.MERGE, "RECEIVED", with_duplicate, BEFORE_DISPATCH),
+    ("declineCase", cases.DECLINE, "RECEIVED", with_(reason="咨询"), BEFORE_DISPATCH),
+    ("reviewClosure", cases.REVIEW_CLOSURE, "RESOLVED", with_(approve=True), CENTRE),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "query", "state", "make_input", "expected"),
+    ORDER_MATRIX,
+    ids=[row[0] for row in ORDER_MATRIX],
+)
+async def test_order_steps_by_role(
+    gql: GraphQLClient,
+    hub_server: HubServer,
+    name: str,
+    query: str,
+    state: str,
+    make_input: Make,
+    expected: dict[str, str],
+) -> None:
+    actors = tokens(hub_server, await grid_of_site(gql))
+    seen: dict[str, str] = {}
+    case: dict[str, Any] | None = None
+    for role, token in actors.items():
+        # A refusal changes nothing, so the same order serves until someone succeeds.
+        case = case or await order_case(gql, hub_server, state)
+        seen[role] = await outcome(gql, query, token, **await make_input(gql, hub_server, case))
+        case = None if seen[role] == OK else case
+    assert seen == expected, name
+
+
+async def test_only_the_city_platform_sets_up_a_theme_of_the_month(
+    gql: GraphQLClient, hub_server: HubServer
+) -> None:
+    actors = tokens(hub_server, await grid_of_site(gql))
+    seen = {
+        role: await outcome(
+            gql,
+            cases.CREATE_THEME,
+            token,
+            month="2026-11",
+            title=f"停水 {role}",
+            leadDepartmentCode="110000.WATER",
+            categoryCodes=["WATER_OUTAGE"],
+        )
+        for role, token in actors.items()
+    }
+    assert seen == {role: F for role in actors} | {"CITY_PLATFORM": OK}
