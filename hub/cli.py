@@ -218,6 +218,11 @@ def token(
     ttl_minutes: Annotated[int | None, typer.Option(min=1, help="Lifetime.")] = None,
 ) -> None:
     """Print a JWT signed with the configured secret."""
+    problem = _claims_problem(role, jurisdiction, department)
+    if problem:
+        raise typer.BadParameter(problem)
+    if role is Role.DEPARTMENT and sub is None:
+        sub = f"department:{department}"  # each department its own subject
     ttl = dt.timedelta(minutes=ttl_minutes) if ttl_minutes else None
     typer.echo(
         mint(
@@ -229,6 +234,26 @@ def token(
             ttl=ttl,
         )
     )
+
+
+# The jurisdiction level each role acts at (its code's length), for tokens minted here.
+_JURISDICTION_LENGTHS = {
+    Role.DISTRICT_PLATFORM: (6,),
+    Role.STREET_OFFICE: (9,),
+    Role.GRID_WORKER: (15,),
+}
+
+
+def _claims_problem(role: Role, jurisdiction: str | None, department: str | None) -> str | None:
+    lengths = _JURISDICTION_LENGTHS.get(role)
+    if lengths and not jurisdiction:
+        return f"a {role.value} token needs --jurisdiction"
+    valid = jurisdiction is None or (jurisdiction.isascii() and jurisdiction.isdigit())
+    if not valid or (lengths and jurisdiction and len(jurisdiction) not in lengths):
+        return f"--jurisdiction {jurisdiction!r} is not a {role.value}'s division code"
+    if role is Role.DEPARTMENT and not department:
+        return "a DEPARTMENT token needs --department (e.g. 110102.URBAN_MANAGEMENT)"
+    return None
 
 
 app.command("sync")(sync_command)

@@ -62,6 +62,17 @@ def test_token_refuses_an_unknown_role() -> None:
     assert "MAYOR" in result.stderr
 
 
+def test_token_refuses_a_role_without_the_ground_it_needs() -> None:
+    for args, word in (
+        (("--role", "STREET_OFFICE"), "--jurisdiction"),
+        (("--role", "DEPARTMENT", "--jurisdiction", "110102"), "--department"),
+        (("--role", "STREET_OFFICE", "--jurisdiction", "110102"), "110102"),
+    ):
+        result = run_hub("token", *args)
+        assert result.returncode != 0
+        assert word in result.stderr
+
+
 async def _tables(url: str) -> set[str]:
     from hub.db import create_engine
 
