@@ -22,6 +22,7 @@ def main() -> None:
             "Adapters: hotline-12345 end to end",
             [sys.executable, "-m", "bench.bench_adapters", "--postgres", POSTGRES],
         ),
+        ("Webhooks out: deliveries and latency", [sys.executable, "-m", "bench.bench_webhooks"]),
         (
             "The 12345 centre's steps and the warning pass",
             [sys.executable, "-m", "bench.bench_orders", "--postgres", POSTGRES],

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Scope
 
+from adapters.standing import run_connection
 from hub import sweeper
 from hub.auth.actors import ANONYMOUS
 from hub.auth.tokens import (
@@ -29,6 +30,8 @@ from hub.auth.tokens import (
 )
 from hub.board import board_routes
 from hub.config import Settings, get_settings
+from hub.connections.models import StandingConnection
+from hub.connections.scheduler import Scheduler
 from hub.db import create_engine, create_sessionmaker
 from hub.events.feed import EventFeed
 from hub.events.websocket import GraphQLWebSocket
@@ -40,6 +43,7 @@ from hub.http.graphql_http import GraphQLHTTPEndpoint, RequestRejected
 from hub.http.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddleware, RedisRateLimiter
 from hub.open311.views import Open311
 from hub.sweeper import sweep_forever
+from hub.webhooks.dispatcher import Dispatcher
 from schema import build_schema
 from schema.context import Context
 from schema.core.limits import QueryLimits
@@ -60,6 +64,8 @@ class Hub:
     geo: GeoIndex
     events: EventFeed
     sweeper: asyncio.Task[None] | None = None
+    webhooks: Dispatcher | None = None
+    connections: Scheduler | None = None
 
     @classmethod
     def create(cls, settings: Settings) -> Hub:
@@ -73,6 +79,12 @@ class Hub:
     async def start(self) -> None:
         await self.geo.load(self.sessionmaker)
         await self.events.start()
+        if self.settings.webhooks_enabled:
+            self.webhooks = Dispatcher(self.settings, self.sessionmaker, self.events)
+            await self.webhooks.start()
+        if self.settings.connections_enabled:
+            self.connections = Scheduler(self.settings, self.sessionmaker, self.run_connection)
+            await self.connections.start()
         # Garbage collection vs. live events: the geography is static and large, so it is
         # kept out of every collection; and a fan-out to thousands of sockets has many objects
         # in flight, which small young generations would promote into the old one, triggering
@@ -88,8 +100,17 @@ class Hub:
 
     async def stop(self) -> None:
         await sweeper.stop(self.sweeper)
+        if self.connections is not None:
+            await self.connections.stop()
+        if self.webhooks is not None:
+            await self.webhooks.stop()
         await self.events.stop()
         await self.engine.dispose()
+
+    async def run_connection(self, row: StandingConnection) -> int:
+        return await run_connection(
+            row, settings=self.settings, sessionmaker=self.sessionmaker, geo=self.geo
+        )
 
     async def database_status(self) -> str:
         try:

@@ -15,6 +15,7 @@ import uvicorn
 from rich.console import Console
 
 from adapters.cli import adapters_command, quarantine_command, sync_command
+from adapters.standing import connections_app
 from hub import bootstrap, migrate
 from hub.auth.actors import Role
 from hub.auth.samples import sample_tokens
@@ -30,6 +31,7 @@ app = typer.Typer(help="Beijing's integration hub (吹哨报到 · 接诉即办)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(open311_key_app, name="open311-key")
+app.add_typer(connections_app, name="connections")
 console = Console()
 
 Host = Annotated[str, typer.Option(envvar="HUB_HOST", help="Interface to bind.")]

@@ -126,6 +126,34 @@ class Settings(BaseSettings):
         default=1000, ge=1, description="a subscriber further behind is told to resume"
     )
 
+    # Webhooks out (README "Webhooks"): every process delivers for the webhooks it leases.
+    webhook_allow_hosts: str | None = Field(
+        default=None, description="hosts or CIDR ranges receivers may be on despite being private"
+    )
+    webhook_max_attempts: int = Field(default=8, ge=1, description="then the delivery is DEAD")
+    webhook_retry_seconds: float = Field(
+        default=5.0, gt=0, description="the first retry's delay; it doubles after each failure"
+    )
+    webhook_max_retry_seconds: float = Field(default=3600.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="per delivery")
+    webhook_lease_seconds: float = Field(
+        default=30.0, gt=0, description="a dead process's webhooks are taken over after this"
+    )
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    webhooks_enabled: bool = Field(default=True, description="this process delivers webhooks")
+
+    # Standing connections (README "Standing connections"): every process may run them.
+    connections_enabled: bool = Field(default=True, description="this process runs connections")
+    connection_poll_seconds: float = Field(default=1.0, gt=0, description="looks for due runs")
+    connection_lease_seconds: float = Field(
+        default=60.0, gt=0, description="a dead runner's connection is due again after this"
+    )
+    connection_retry_seconds: float = Field(
+        default=30.0, gt=0, description="the first retry after a failure; doubles each time"
+    )
+    connection_max_retry_seconds: float = Field(default=3600.0, gt=0)
+    connection_max_running: int = Field(default=4, ge=1, description="runs at once per process")
+
     @property
     def allowed_origins(self) -> list[str]:
         return [

@@ -10,6 +10,7 @@ from schema.adapters.queries import AdapterQuery, load_adapter_run
 from schema.audit.queries import AuditQuery
 from schema.auth.queries import AuthQuery
 from schema.cases.queries import CaseQuery, visible_case
+from schema.connections.operations import ConnectionQuery
 from schema.context import Info
 from schema.core.errors import PublicError
 from schema.core.relay import InvalidGlobalIdError, Node, from_global_id
@@ -23,6 +24,7 @@ from schema.geo.queries import GeoQuery, load_grid_node, load_jurisdiction_node
 from schema.metrics.assessment import AssessmentQuery
 from schema.metrics.queries import MetricsQuery
 from schema.themes.queries import ThemeQuery, load_theme_node
+from schema.webhooks.operations import WebhookQuery
 from schema.whistles.queries import WhistleQuery, load_summons_node, load_whistle_node
 
 MAX_NODES = 100
@@ -78,5 +80,7 @@ class Query(
     CategoryQuery,
     ThemeQuery,
     AssessmentQuery,
+    WebhookQuery,
+    ConnectionQuery,
 ):
     pass

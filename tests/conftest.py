@@ -75,6 +75,9 @@ def settings(loaded_database: str) -> Settings:
         jwt_secret=TEST_SECRET,
         redis_url=None,
         sweep_interval_seconds=0,
+        # Webhooks are delivered by the `hub serve` processes their tests start, not this one.
+        webhooks_enabled=False,
+        connections_enabled=False,
         # The suite's own traffic is not what the rate limiter is tested with (test_ratelimit).
         rate_limit_per_minute=0,
         rate_limit_anonymous_per_minute=0,

@@ -111,6 +111,7 @@ class Stream(Generic[E, F]):
         self._subscribers: set[Subscriber[E, F]] = set()
         self._outbox: Outbox = deque()  # events for subscribers written to directly, in order
         self.sent: Counter[str] = Counter()  # live events sent "direct" or by a "woken" task
+        self.released: list[Callable[[int], None]] = []  # told each new ``safe`` (webhooks)
         self._wake = asyncio.Event()
         self.gate = gate or asyncio.Semaphore(REPLAYS_AT_ONCE)  # database work of subscribing
         self._pages: OrderedDict[Hashable, asyncio.Future[tuple[list[E], Batch]]] = OrderedDict()
@@ -180,7 +181,10 @@ class Stream(Generic[E, F]):
                 self._deliver(Delivery(row, found, batch))
         # Only now, with no await since the delivery: a subscriber registered at the new
         # ``safe`` must neither get these again live nor miss them in its replay.
-        self.safe = max(self.safe, frontier)
+        if frontier > self.safe:
+            self.safe = frontier
+            for listener in self.released:
+                listener(frontier)
         await self._send_direct()
         return len(rows) == BATCH
 

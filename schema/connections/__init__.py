@@ -1,0 +1,1 @@
+"""The GraphQL face of standing connections (city and district platforms)."""

@@ -1,0 +1,148 @@
+"""Standing connections: listed with their last run, paused, resumed or run now."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters import service as runs
+from hub.auth.policy import PermissionDeniedError, may_read_adapter_runs
+from hub.connections import service
+from hub.connections.models import StandingConnection
+from hub.errors import NotFoundError
+from schema.adapters.types import AdapterRun
+from schema.context import Info
+from schema.core.errors import PublicError, UserError
+from schema.core.mutations import run_mutation
+from schema.core.pages import page_request
+from schema.core.relay import Connection as Page
+from schema.core.relay import InvalidGlobalIdError, Node, connection_from_page, from_global_id
+
+
+@strawberry.type(
+    name="Connection",
+    description="A standing connection: an adapter over a source, pulled on a schedule.",
+)
+class Connection(Node):
+    row: strawberry.Private[StandingConnection]
+    last_run_id: strawberry.Private[int | None] = None
+
+    def node_key(self) -> int:
+        return self.row.id
+
+    @strawberry.field
+    def adapter(self) -> str:
+        return self.row.adapter
+
+    @strawberry.field
+    def source(self) -> str:
+        return self.row.source
+
+    @strawberry.field(description="`every 30s`, or `cron */5 * * * *` (Beijing time).")
+    def schedule(self) -> str:
+        return service.schedule_of(self.row).describe()
+
+    @strawberry.field
+    def enabled(self) -> bool:
+        return self.row.enabled
+
+    @strawberry.field(description="When it is next due (while running: the run's lease).")
+    def next_run_at(self) -> dt.datetime:
+        return self.row.next_run_at
+
+    @strawberry.field(description="Failures in a row; retried later each time.")
+    def failures(self) -> int:
+        return self.row.failures
+
+    @strawberry.field(description="It has kept failing: someone should look.")
+    def failing(self) -> bool:
+        return self.row.failing
+
+    @strawberry.field
+    def last_error(self) -> str | None:
+        return self.row.last_error
+
+    @strawberry.field(description="Its latest run (an adapter run).")
+    async def last_run(self, info: Info) -> AdapterRun | None:
+        if self.last_run_id is None:
+            return None
+        async with info.context.sessionmaker() as session:
+            found = await runs.runs_by_ids(session=session, codes=[self.last_run_id])
+        row = found.get(self.last_run_id)
+        return AdapterRun(row=row) if row is not None else None
+
+
+@strawberry.input
+class ConnectionInput:
+    connection_id: strawberry.ID
+
+
+@strawberry.type
+class ConnectionPayload:
+    connection: Connection | None
+    errors: list[UserError]
+
+
+def _require(info: Info) -> None:
+    if not may_read_adapter_runs(info.context.actor):
+        raise PermissionDeniedError("connections are for the city and district platforms")
+
+
+def _key(global_id: str) -> int:
+    try:
+        kind, key = from_global_id(global_id)
+        if kind == "Connection":
+            return int(key)
+    except (InvalidGlobalIdError, ValueError):
+        pass
+    raise NotFoundError(f"no connection {global_id!r}", field="connectionId")
+
+
+@strawberry.type
+class ConnectionQuery:
+    @strawberry.field(description="The standing connections, oldest first.")
+    async def connections(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Page[Connection]:
+        if not may_read_adapter_runs(info.context.actor):
+            raise PublicError("FORBIDDEN", "connections are for the city and district platforms")
+        async with info.context.sessionmaker() as session:
+            page = await service.page_connections(session=session, page=page_request(first, after))
+            last = await service.last_runs(session=session, ids=[row.id for _, row in page.items])
+        return connection_from_page(
+            page, lambda row: Connection(row=row, last_run_id=last.get(row.id))
+        )
+
+
+async def _change(info: Info, operation: str, input: ConnectionInput) -> ConnectionPayload:
+    async def work(session: AsyncSession, now: dt.datetime) -> StandingConnection:
+        _require(info)
+        key = _key(input.connection_id)
+        if operation == "runConnectionNow":
+            return await service.run_now(session=session, connection_id=key, now=now)
+        enabled = operation == "resumeConnection"
+        return await service.set_enabled(
+            session=session, connection_id=key, enabled=enabled, now=now
+        )
+
+    row, errors = await run_mutation(info, operation, input.connection_id, work)
+    return ConnectionPayload(
+        connection=Connection(row=row) if row is not None else None, errors=errors
+    )
+
+
+@strawberry.type
+class ConnectionMutations:
+    @strawberry.mutation(description="No runs until resumed.")
+    async def pause_connection(self, info: Info, input: ConnectionInput) -> ConnectionPayload:
+        return await _change(info, "pauseConnection", input)
+
+    @strawberry.mutation(description="Runs again, due at once.")
+    async def resume_connection(self, info: Info, input: ConnectionInput) -> ConnectionPayload:
+        return await _change(info, "resumeConnection", input)
+
+    @strawberry.mutation(description="Due at once; a run in progress finishes first.")
+    async def run_connection_now(self, info: Info, input: ConnectionInput) -> ConnectionPayload:
+        return await _change(info, "runConnectionNow", input)

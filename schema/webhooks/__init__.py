@@ -1,0 +1,1 @@
+"""The GraphQL face of webhooks: registering endpoints, their delivery logs, redelivery."""
