@@ -52,7 +52,7 @@ def hub_env(settings: Settings, **extra: str) -> dict[str, str]:
         "HUB_RATE_LIMIT_PER_MINUTE": "0",
         "HUB_RATE_LIMIT_ANONYMOUS_PER_MINUTE": "0",
         "HUB_WEBHOOK_ALLOW_HOSTS": "127.0.0.1",
-        "HUB_WEBHOOK_LEASE_SECONDS": "2",
+        "HUB_WEBHOOK_LEASE_SECONDS": "6",
         "HUB_WEBHOOK_RETRY_SECONDS": "0.2",
         "HUB_WEBHOOK_MAX_RETRY_SECONDS": "1",
         "HUB_WEBHOOK_MAX_ATTEMPTS": "6",
