@@ -222,7 +222,10 @@ async def evaluate(
 async def close(
     *, session: AsyncSession, whistle: Whistle, feedback: str, actor: Actor, now: dt.datetime
 ) -> None:
-    """Feed the result back (结果反馈) and close; every party that completed must be rated."""
+    """Feed the result back (结果反馈) and close; every department that completed must be rated.
+
+    The street assesses the departments' staff it summoned; a partner street office it worked
+    with is not under its assessment, so rating one is allowed but not required."""
     require_caller(actor, whistle)
     closed = next_status(whistle.status, WhistleTransition.CLOSE)
     text = required_text(feedback, "feedback")
@@ -230,7 +233,9 @@ async def close(
     unrated = [
         label(one)
         for one in parties
-        if one.status is SummonsStatus.DONE and one.rating_score is None
+        if one.status is SummonsStatus.DONE
+        and one.department_code is not None
+        and one.rating_score is None
     ]
     if unrated:
         raise NotEvaluatedError(f"rate {', '.join(unrated)} before closing", field="ratings")
