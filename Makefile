@@ -9,7 +9,7 @@ GRAPHIQL   := hub/http/graphiql/graphiql.js
 CJK_FONT   := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 BOARD      := hub/board/static/.built
 
-.PHONY: demo graphiql board test lint typecheck schema bench serve clean
+.PHONY: demo graphiql board test topology lint typecheck schema bench serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,14 @@ schema: $(STAMP)
 
 bench: $(STAMP) $(BOARD) $(CHROMIUM)
 	$(BIN)/python -m bench.run
+
+# nginx + three hub processes on PostgreSQL and Redis, one killed mid-load (deploy/, BENCHMARKS.md).
+NGINX := /usr/sbin/nginx
+$(NGINX):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx
+
+topology: $(STAMP) $(NGINX)
+	timeout 900 $(BIN)/python -m bench.topology
 
 clean:
 	rm -rf $(VENV) var tests/js/node_modules web/graphiql/node_modules hub/http/graphiql web/board/node_modules hub/board/static .pytest_cache .mypy_cache .ruff_cache

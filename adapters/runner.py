@@ -31,6 +31,7 @@ from adapters.contract import (
 )
 from adapters.models import AdapterCursor, AdapterRun, QuarantinedRecord, RunStatus
 from hub.db import transaction, utcnow
+from hub.observability import metrics
 
 log = logging.getLogger("adapters.runner")
 
@@ -131,6 +132,9 @@ async def finish_run(
         assert row is not None
         row.status, row.finished_at, row.error = status, utcnow(), error
         row.notes = render_notes(adapter)
+    metrics.ADAPTER_RUNS.labels(row.adapter, status.value).inc()
+    for outcome in ("created", "updated", "unchanged", "rejected"):
+        metrics.ADAPTER_RECORDS.labels(row.adapter, outcome).inc(getattr(row, outcome) or 0)
     return row
 
 

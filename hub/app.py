@@ -41,6 +41,7 @@ from hub.http.graphiql import POLICY as GRAPHIQL_POLICY
 from hub.http.graphiql import graphiql_assets, graphiql_page
 from hub.http.graphql_http import GraphQLHTTPEndpoint, RequestRejected
 from hub.http.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddleware, RedisRateLimiter
+from hub.observability import metrics
 from hub.open311.views import Open311
 from hub.sweeper import sweep_forever
 from hub.webhooks.dispatcher import Dispatcher
@@ -73,6 +74,7 @@ class Hub:
             settings.database_url, echo=settings.db_echo, pool_size=settings.db_pool_size
         )
         sessionmaker = create_sessionmaker(engine)
+        metrics.watch_pool(engine)
         events = EventFeed(settings, sessionmaker, dialect=engine.dialect.name)
         return cls(settings, engine, sessionmaker, GeoIndex(), events)
 
@@ -106,6 +108,7 @@ class Hub:
             await self.webhooks.stop()
         await self.events.stop()
         await self.engine.dispose()
+        metrics.process_ended()
 
     async def run_connection(self, row: StandingConnection) -> int:
         return await run_connection(
@@ -242,6 +245,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             graphiql_assets(),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
             *Open311(hub.sessionmaker, hub.geo, settings).routes(),
             *board_routes(),
         ],

@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import tempfile
 import time
 from typing import Annotated
 
@@ -24,6 +25,8 @@ from hub.config import get_settings
 from hub.db import create_engine, create_sessionmaker
 from hub.demo.load import load_demo_data
 from hub.events.feed import announce_commits
+from hub.observability.logs import logging_config
+from hub.observability.metrics import MULTIPROCESS_DIR
 from hub.open311.cli import open311_key_app
 from hub.sweeper import sweep_once
 
@@ -57,13 +60,21 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Serve the hub (GraphQL at /graphql)."""
+    settings = get_settings()
+    if workers > 1 and not os.environ.get(MULTIPROCESS_DIR):
+        # The workers share their metrics through files (prometheus-client's multi-process mode).
+        os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="hub-metrics-")
     uvicorn.run(
         "hub.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        # A worker builds its spatial index at start-up, holding the GIL for seconds: the
+        # supervisor must not take that for a hung process.
+        timeout_worker_healthcheck=60,
+        log_config=logging_config(settings),
+        log_level=settings.log_level,
         ws_ping_interval=20,
         ws_ping_timeout=20,
         # Events are small JSON: compressing each costs CPU and a zlib context per socket.

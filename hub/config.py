@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_PATH = Path("var") / "hub.sqlite3"
@@ -67,6 +68,10 @@ class Settings(BaseSettings):
     graphiql_demo_tokens: bool = Field(
         default=False, description="offer the demo's sample tokens in GraphiQL (hub demo)"
     )
+
+    # Operation (README "Watching it").
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = "text"
 
     # Browsers and caches (README "Browsers on other origins").
     cors_origins: str = Field(
@@ -153,6 +158,11 @@ class Settings(BaseSettings):
     )
     connection_max_retry_seconds: float = Field(default=3600.0, gt=0)
     connection_max_running: int = Field(default=4, ge=1, description="runs at once per process")
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @property
     def allowed_origins(self) -> list[str]:

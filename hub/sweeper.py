@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.cases import service as cases
 from hub.cases import supervision
 from hub.db import transaction, utcnow
+from hub.observability import metrics
 from hub.themes import service as themes
 from hub.whistles import service as whistles
 
@@ -51,9 +52,13 @@ async def sweep_forever(sessionmaker: async_sessionmaker[AsyncSession], *, inter
     while True:
         try:
             flagged = await sweep_once(sessionmaker)
+            metrics.SWEEPS.labels("ok").inc()
+            for name, count in flagged.items():
+                metrics.SWEEP_FLAGS.labels(name).inc(count)
             if any(flagged.values()):
                 log.info("sweeper flagged overdue: %s", flagged)
         except Exception:
+            metrics.SWEEPS.labels("failed").inc()
             log.exception("sweeper pass failed; retrying in %.0fs", interval)
         await asyncio.sleep(interval)
 

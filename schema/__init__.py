@@ -24,6 +24,7 @@ from schema.departments.types import Category, Department
 from schema.geo.types import Grid, Jurisdiction
 from schema.live.execution import SharedDocuments, SharedEventExecution
 from schema.mutation import Mutation
+from schema.observability import OperationMetrics
 from schema.query import Query
 from schema.subscription import Subscription
 
@@ -114,6 +115,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         types=[Node, Jurisdiction, Grid, Department, Category, Case, AdapterRun],
         extensions=[
             SharedDocuments,
+            OperationMetrics,
             *limits.extensions(),
             AuditRefusedMutations,
             lambda: FastMaskErrors(should_mask_error=lambda error: not _visible(error)),

@@ -34,8 +34,10 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.cases.models import CaseEvent
+from hub.db import utcnow
 from hub.events.delivery import Batch, Delivery, Direct, Outbox, Subscriber
 from hub.events.sources import Source, owners
+from hub.observability import metrics
 from hub.whistles.models import WhistleEvent
 
 __all__ = ["Stream", "stop"]
@@ -175,7 +177,9 @@ class Stream(Generic[E, F]):
         batch = Batch()
         for row in late:
             log.warning("%s event %s committed after the stream gave up on it", self.kind, row.id)
+        released = utcnow()
         for row in going:
+            metrics.observe_release(self.kind, row.at, released)
             found = facts.get(self.source.owner(row))
             if found is not None:  # else its case or whistle is gone: nothing to tell
                 self._deliver(Delivery(row, found, batch))

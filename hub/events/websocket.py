@@ -57,6 +57,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from hub.auth.tokens import InvalidTokenError, SigningKeysUnavailableError, authenticate_async
 from hub.config import Settings
+from hub.observability import metrics
 from schema.core.errors import PublicError
 from schema.live.context import LiveContext
 from schema.live.sender import OUTLET
@@ -192,7 +193,11 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
 
     async def run_operation(self, operation: Operation[LiveContext, None]) -> None:
         OUTLET.set(_Outlet(self, operation))  # this operation's task only
-        await super().run_operation(operation)
+        metrics.SUBSCRIPTIONS.inc()
+        try:
+            await super().run_operation(operation)
+        finally:
+            metrics.SUBSCRIPTIONS.dec()
 
     async def _keep_alive(self) -> None:
         interval, patience = self.settings.ws_ping_seconds, self.settings.ws_pong_timeout_seconds
@@ -230,6 +235,7 @@ class _Outlet:
         return not operation.completed and self._handler.operations.get(operation.id) is operation
 
     def next(self, data: object) -> Coroutine[Any, Any, None]:
+        metrics.EVENTS_DELIVERED.inc()
         message: NextMessage = {
             "id": self._operation.id,
             "type": "next",
@@ -270,9 +276,11 @@ class GraphQLWebSocket(GraphQL[LiveContext, None]):
         context = self.new_context()
         context.handshake_authorization = websocket.headers.get("authorization")
         context.client_address = _client_address(scope)
+        metrics.SOCKETS.inc()
         try:
             await self.run(websocket, context=context)
         finally:
+            metrics.SOCKETS.dec()
             if context.socket_key is not None:
                 self.sockets.release(context.socket_key)
 

@@ -1,0 +1,1 @@
+"""What an operator watches the hub with: metrics and logs."""
