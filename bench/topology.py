@@ -40,7 +40,7 @@ import httpx
 import websockets
 from sqlalchemy.engine import make_url
 
-from hub.actors import Role
+from hub.auth.actors import Role
 from hub.auth.tokens import mint
 from hub.config import Settings
 

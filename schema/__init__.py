@@ -17,6 +17,7 @@ from schema.adapters.types import AdapterRun
 from schema.cases.types import Case
 from schema.core.errors import PublicError
 from schema.core.limits import QueryLimits
+from schema.core.observability import OperationMetrics
 from schema.core.refused import AuditRefusedMutations
 from schema.core.relay import Node
 from schema.core.scalars import SCALARS
@@ -24,7 +25,6 @@ from schema.departments.types import Category, Department
 from schema.geo.types import Grid, Jurisdiction
 from schema.live.execution import SharedDocuments, SharedEventExecution
 from schema.mutation import Mutation
-from schema.observability import OperationMetrics
 from schema.query import Query
 from schema.subscription import Subscription
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from hub.actors import Role
+from hub.auth.actors import Role
 from tests.conftest import TEST_SECRET, GraphQLClient, HubServer
 from tests.events.client import connect
 from tests.support.databases import closed_port
@@ -98,8 +98,8 @@ def test_workers_share_their_metrics_and_log_json_lines(
         "HUB_LOG_FORMAT": "json",
         "HUB_LOG_LEVEL": "INFO",
         "HUB_SWEEP_INTERVAL_SECONDS": "0",
-        "PROMETHEUS_MULTIPROC_DIR": "",
     }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # `hub serve --workers` makes its own
     with log.open("w") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-m", "hub.cli", "serve", "--workers", "2", "--port", str(port)],
