@@ -9,10 +9,12 @@ import os
 import socket
 import tempfile
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
+from cryptography.fernet import Fernet
 from rich.console import Console
 
 from adapters.cli import adapters_command, quarantine_command, sync_command
@@ -21,10 +23,12 @@ from hub import bootstrap, migrate
 from hub.auth.actors import Role
 from hub.auth.samples import sample_tokens
 from hub.auth.tokens import mint
+from hub.backup import BackupError, backup, restore
 from hub.config import get_settings
 from hub.db import create_engine, create_sessionmaker
 from hub.demo.load import load_demo_data
 from hub.events.feed import announce_commits
+from hub.keys import Rotation, rotate_contacts
 from hub.observability.logs import logging_config
 from hub.observability.metrics import MULTIPROCESS_DIR
 from hub.open311.cli import open311_key_app
@@ -267,6 +271,61 @@ def _claims_problem(role: Role, jurisdiction: str | None, department: str | None
     if role is Role.DEPARTMENT and not department:
         return "a DEPARTMENT token needs --department (e.g. 110102.URBAN_MANAGEMENT)"
     return None
+
+
+pii_app = typer.Typer(help="Reporter contacts' encryption key.", no_args_is_help=True)
+app.add_typer(pii_app, name="pii")
+
+
+@pii_app.command("key")
+def pii_key() -> None:
+    """Print a new key for HUB_PII_KEY."""
+    typer.echo(Fernet.generate_key().decode())
+
+
+@pii_app.command("rotate")
+def pii_rotate() -> None:
+    """Encrypt every reporter contact again with the first key of HUB_PII_KEY."""
+    outcome = asyncio.run(_rotate())
+    console.print(f"rotated {outcome.rotated} contact(s); {outcome.unreadable} unreadable")
+    if outcome.unreadable:
+        console.print("[red]some contacts are not readable with any key of HUB_PII_KEY[/]")
+        raise typer.Exit(1)
+
+
+async def _rotate() -> Rotation:
+    settings = get_settings()
+    engine = create_engine(settings.database_url)
+    try:
+        return await rotate_contacts(create_sessionmaker(engine), settings)
+    finally:
+        await engine.dispose()
+
+
+@app.command("backup")
+def backup_command(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the backup file into.")],
+) -> None:
+    """Back up the database (pg_dump, or SQLite's online backup) while the hub serves."""
+    try:
+        written = backup(get_settings().database_url, directory)
+    except BackupError as error:
+        console.print(f"[red]backup failed:[/] {error}")
+        raise typer.Exit(1) from error
+    typer.echo(str(written))
+
+
+@app.command("restore")
+def restore_command(
+    source: Annotated[Path, typer.Argument(help="A file `hub backup` wrote.")],
+) -> None:
+    """Replace the database's contents with a backup (stop the hub processes first)."""
+    try:
+        restore(get_settings().database_url, source)
+    except BackupError as error:
+        console.print(f"[red]restore failed:[/] {error}")
+        raise typer.Exit(1) from error
+    console.print(f"[green]restored[/] {source}")
 
 
 app.command("sync")(sync_command)

@@ -7,22 +7,33 @@ import hashlib
 import re
 from functools import lru_cache
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from hub.config import Settings
 
 
-def _fernet(settings: Settings) -> Fernet:
+def _fernet(settings: Settings) -> MultiFernet:
     return _fernet_for(settings.pii_key, settings.jwt_secret)
 
 
 @lru_cache(maxsize=8)
-def _fernet_for(pii_key: str | None, jwt_secret: str) -> Fernet:
-    if pii_key:
-        return Fernet(pii_key.encode())
-    # The embedded default derives its key from the JWT secret; production sets HUB_PII_KEY.
+def _fernet_for(pii_key: str | None, jwt_secret: str) -> MultiFernet:
+    """The first of ``HUB_PII_KEY``'s comma-separated keys encrypts; every key decrypts.
+
+    The key derived from the JWT secret (the embedded default's) always decrypts too, so a
+    deployment that started without ``HUB_PII_KEY`` moves to one with ``hub pii rotate``.
+    """
+    keys = [Fernet(key.strip().encode()) for key in (pii_key or "").split(",") if key.strip()]
     digest = hashlib.sha256(b"hub-pii:" + jwt_secret.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+    return MultiFernet([*keys, Fernet(base64.urlsafe_b64encode(digest))])
+
+
+def rotate(settings: Settings, stored: bytes) -> bytes | None:
+    """``stored`` encrypted again with the current key; None if no configured key reads it."""
+    try:
+        return _fernet(settings).rotate(stored)
+    except InvalidToken:
+        return None
 
 
 def protect(settings: Settings, contact: str | None) -> bytes | None:

@@ -22,9 +22,9 @@ HUB = [sys.executable, "-m", "hub.cli"]
 
 
 def run_hub(
-    *args: str, url: str | None = None, timeout: float = 180
+    *args: str, url: str | None = None, timeout: float = 180, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HUB_JWT_SECRET": TEST_SECRET}
+    env = {**os.environ, "HUB_JWT_SECRET": TEST_SECRET, **(env or {})}
     if url:
         env["HUB_DATABASE_URL"] = url
     return subprocess.run(
