@@ -96,7 +96,14 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        # JIT compiling a query plan costs ~100 ms; the hub's statements are pages that
+        # run in milliseconds, whose estimated cost (a LIMIT over a big table) misleads it.
+        connect_args={"server_settings": {"jit": "off"}},
     )
 
 

@@ -7,8 +7,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, exists, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.actors import Actor
@@ -23,9 +24,9 @@ from hub.cases.models import (
     CaseStatus,
 )
 from hub.categories.models import Category
-from hub.geo.models import descendant_prefix
-from hub.geo.service import page_within
-from hub.pagination import Page, PageRequest, fetch_pages
+from hub.geo.models import JurisdictionLevel, level_of_code
+from hub.geo.service import code_range
+from hub.pagination import Page, PageRequest, fetch_each, fetch_under
 from hub.whistles.models import Summons, WhistleCase
 
 
@@ -34,6 +35,7 @@ class CaseFilter:
     jurisdiction_code: str | None = None
     grid_code: str | None = None
     status: CaseStatus | None = None
+    statuses: frozenset[CaseStatus] | None = None
     category_code: str | None = None
     source: CaseSource | None = None
     department_code: str | None = None
@@ -43,25 +45,58 @@ class CaseFilter:
     overdue: bool | None = None
 
 
+HOME_COLUMN = {
+    JurisdictionLevel.DISTRICT: Case.district_code,
+    JurisdictionLevel.SUBDISTRICT: Case.subdistrict_code,
+    JurisdictionLevel.COMMUNITY: Case.community_code,
+}
+
+
+def within_jurisdiction(code: str) -> ColumnElement[bool]:
+    """Cases placed in jurisdiction ``code`` (any level, descendants included), and those whose
+    footprint crosses into it."""
+    level = level_of_code(code)
+    if level is None:
+        return false()
+    bounds = code_range(code)
+    return placed_within(level, bounds["code"], bounds["prefix"], bounds["next"])
+
+
+def placed_within(
+    level: JurisdictionLevel, code: Any, prefix: Any, following: Any
+) -> ColumnElement[bool]:
+    """Within a jurisdiction of ``level`` (its ``code`` and codes from ``prefix`` to before
+    ``following``, values or a parents' table's columns): an equality an index on the home
+    column answers, or a case known to cross boundaries with a street office in range."""
+    if level is JurisdictionLevel.CITY:
+        return true()
+    home: ColumnElement[bool] = HOME_COLUMN[level] == code
+    if level is JurisdictionLevel.COMMUNITY:
+        return home  # footprints are recorded by the street offices they cross
+    crossing = (
+        exists()
+        .where(
+            CaseJurisdiction.case_id == Case.id,
+            CaseJurisdiction.subdistrict_code >= prefix,
+            CaseJurisdiction.subdistrict_code < following,
+        )
+        .correlate_except(CaseJurisdiction)
+    )  # the parents' table too, two levels up
+    return or_(home, and_(Case.crosses_boundary, crossing))
+
+
 def filtered(case_filter: CaseFilter, actor: Actor) -> Select[Case]:
     """Cases matching the filter, restricted to those the actor may see."""
     query = select(Case).where(case_visibility(actor))
     f = case_filter
     if f.jurisdiction_code:
-        prefix = descendant_prefix(f.jurisdiction_code)
-        query = query.where(
-            or_(
-                Case.subdistrict_code.startswith(prefix, autoescape=True),
-                exists().where(
-                    CaseJurisdiction.case_id == Case.id,
-                    CaseJurisdiction.subdistrict_code.startswith(prefix, autoescape=True),
-                ),
-            )
-        )
+        query = query.where(within_jurisdiction(f.jurisdiction_code))
     if f.grid_code:
         query = query.where(Case.grid_code == f.grid_code)
     if f.status:
         query = query.where(Case.status == f.status)
+    if f.statuses is not None:
+        query = query.where(Case.status.in_(f.statuses))
     if f.category_code:
         # A group code selects its leaves too.
         children = select(Category.code).where(Category.parent_code == f.category_code)
@@ -94,17 +129,18 @@ def filtered(case_filter: CaseFilter, actor: Actor) -> Select[Case]:
     return query
 
 
+NEWEST_CASES = (Case.reported_at, Case.id)
+
+
 async def page_cases(
     *, session: AsyncSession, case_filter: CaseFilter, actor: Actor, page: PageRequest
 ) -> Page[Case]:
-    """Newest first (by intake order)."""
-    pages = await fetch_pages(
+    """Newest first: by when reported, ties by intake order."""
+    pages = await fetch_each(
         session,
-        filtered(case_filter, actor),
+        {0: filtered(case_filter, actor)},
         entity=Case,
-        partition=None,
-        parents=[0],
-        order=Case.id,
+        order=NEWEST_CASES,
         page=page,
         descending=True,
     )
@@ -120,19 +156,31 @@ async def page_cases_under(
     page: PageRequest,
 ) -> dict[str, Page[Case]]:
     """Each jurisdiction's page of cases, newest first: as ``case_filter`` with its
-    ``jurisdiction_code`` would give it (footprints crossing in included)."""
-    return await page_within(
-        session,
-        filtered(dataclasses.replace(case_filter, jurisdiction_code=None), actor),
-        entity=Case,
-        key=Case.id,
-        places=union(
-            select(Case.id.label("id"), Case.subdistrict_code.label("code")),
-            select(CaseJurisdiction.case_id, CaseJurisdiction.subdistrict_code),
-        ),
-        codes=codes,
-        page=page,
-    )
+    ``jurisdiction_code`` would give it (footprints crossing in included).  One statement for
+    each level of jurisdiction among ``codes``."""
+    query = filtered(dataclasses.replace(case_filter, jurisdiction_code=None), actor)
+    levels: dict[JurisdictionLevel, list[str]] = defaultdict(list)
+    for code in codes:
+        level = level_of_code(code)
+        if level is not None:
+            levels[level].append(code)
+    found: dict[str, Page[Case]] = {code: Page() for code in codes}
+    for level, of_level in levels.items():
+
+        def branch(p: Any, level: JurisdictionLevel = level) -> Select[Any]:
+            return query.where(placed_within(level, p.c.code, p.c.prefix, p.c.next))
+
+        pages = await fetch_under(
+            session,
+            [code_range(code) for code in of_level],
+            branch,
+            entity=Case,
+            order=NEWEST_CASES,
+            page=page,
+            descending=True,
+        )
+        found.update(zip(of_level, pages, strict=True))
+    return found
 
 
 async def by_numbers(*, session: AsyncSession, codes: Sequence[str]) -> dict[str, Case]:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, SQLColumnExpression, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.geo.models import (
@@ -16,7 +16,7 @@ from hub.geo.models import (
     descendant_prefix,
     level_of_code,
 )
-from hub.pagination import Page, PageRequest, fetch_pages
+from hub.pagination import Page, PageRequest, fetch_pages, fetch_under
 
 CITY_CODE = "110000"
 
@@ -110,69 +110,29 @@ async def grid_boundaries(*, session: AsyncSession, codes: Sequence[str]) -> dic
     return {code: wkb for code, wkb in rows}
 
 
-def _by_prefix_length(codes: Sequence[str]) -> dict[int, dict[str, str]]:
-    """The jurisdictions of ``codes`` by the length of their descendants' prefix: for each
-    length, each prefix and the code it is of (one statement pages a length's group)."""
-    groups: dict[int, dict[str, str]] = defaultdict(dict)
-    for code in codes:
-        prefix = descendant_prefix(code)
-        groups[len(prefix)][prefix] = code
-    return groups
-
-
 async def page_grids_under(
     *, session: AsyncSession, codes: Sequence[str], page: PageRequest
 ) -> dict[str, Page[Grid]]:
     """Each jurisdiction's grids (all grids whose code starts with its prefix)."""
-    result: dict[str, Page[Grid]] = {}
-    for length, prefixes in _by_prefix_length(codes).items():
-        pages = await fetch_pages(
-            session,
-            select(Grid),
-            entity=Grid,
-            partition=func.substr(Grid.code, 1, length),
-            parents=list(prefixes),
-            order=Grid.code,
-            page=page,
-        )
-        result.update({prefixes[prefix]: found for prefix, found in pages.items()})
-    return result
+    pages = await fetch_under(
+        session,
+        [code_range(code) for code in codes],
+        lambda p: select(Grid).where(in_range(Grid.code, p)),
+        entity=Grid,
+        order=Grid.code,
+        page=page,
+    )
+    return dict(zip(codes, pages, strict=True))
 
 
-async def page_within(
-    session: AsyncSession,
-    query: Select[Any],
-    *,
-    entity: Any,
-    key: SQLColumnExpression[Any],
-    places: Select[Any] | CompoundSelect[Any],
-    codes: Sequence[str],
-    page: PageRequest,
-) -> dict[str, Page[Any]]:
-    """Page ``query`` (of ``entity``, newest ``key`` first) for each jurisdiction of ``codes``.
+def code_range(code: str) -> dict[str, str]:
+    """A jurisdiction as a row of a parents' table (``hub.pagination.fetch_under``): its code
+    and the range of codes within it, ``prefix`` ≤ code < ``next``."""
+    prefix = descendant_prefix(code)
+    return {"code": code, "prefix": prefix, "next": str(int(prefix) + 1).zfill(len(prefix))}
 
-    A row lies within a jurisdiction when one of its ``places`` -- ``(id, code)`` pairs of a
-    row's ``key`` and a street-office code -- lies within it, descendants included (as
-    ``startswith(descendant_prefix(code))`` does for one).  One statement per length of code.
-    """
-    held = places.subquery()
-    result: dict[str, Page[Any]] = {}
-    for length, prefixes in _by_prefix_length(codes).items():
-        # One row per row of ``query`` and jurisdiction it lies in, however many places do.
-        member = (
-            select(held.c.id, func.substr(held.c.code, 1, length).label("parent"))
-            .distinct()
-            .subquery()
-        )
-        pages = await fetch_pages(
-            session,
-            query.join(member, member.c.id == key),
-            entity=entity,
-            partition=member.c.parent,
-            parents=list(prefixes),
-            order=key,
-            page=page,
-            descending=True,
-        )
-        result.update({prefixes[prefix]: found for prefix, found in pages.items()})
-    return result
+
+def in_range(column: Any, parent: Any) -> ColumnElement[bool]:
+    """``column`` (a division or grid code) lies within the jurisdiction of the row ``parent``
+    (of ``code_range``): a range an index on ``column`` reads (``LIKE`` needs the C collation)."""
+    return and_(column >= parent.c.prefix, column < parent.c.next)

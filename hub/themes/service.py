@@ -197,7 +197,7 @@ async def page_cases(
         entity=Case,
         partition=None,
         parents=[0],
-        order=Case.id,
+        order=(Case.reported_at, Case.id),
         page=page,
         descending=True,
     )

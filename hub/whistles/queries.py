@@ -6,15 +6,15 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, exists, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.actors import Actor
 from hub.cases.models import Case
-from hub.geo.models import descendant_prefix
-from hub.geo.service import page_within
-from hub.pagination import Page, PageRequest, fetch_pages
+from hub.geo.service import code_range
+from hub.pagination import Page, PageRequest, fetch_each, fetch_under
 from hub.whistles.access import may_read_whistles, whistle_visibility
 from hub.whistles.models import (
     Summons,
@@ -38,21 +38,31 @@ class WhistleFilter:
     case_id: int | None = None
 
 
+def called_within(parent: Any) -> ColumnElement[bool]:
+    """Called, or partnered, within the jurisdiction ``parent`` (a ``code_range``, or a row of a
+    parents' table)."""
+    if isinstance(parent, dict):
+        prefix, following = parent["prefix"], parent["next"]
+    else:
+        prefix, following = parent.c.prefix, parent.c.next
+    return or_(
+        and_(Whistle.caller_code >= prefix, Whistle.caller_code < following),
+        exists()
+        .where(
+            Summons.whistle_id == Whistle.id,
+            Summons.partner_code >= prefix,
+            Summons.partner_code < following,
+        )
+        .correlate_except(Summons),  # the parents' table too, two levels up
+    )
+
+
 def filtered(whistle_filter: WhistleFilter, actor: Actor) -> Select[Whistle]:
     """Whistles matching the filter, restricted to those the actor may see."""
     query = select(Whistle).where(whistle_visibility(actor))
     f = whistle_filter
     if f.jurisdiction_code:
-        prefix = descendant_prefix(f.jurisdiction_code)
-        query = query.where(
-            or_(
-                Whistle.caller_code.startswith(prefix, autoescape=True),
-                exists().where(
-                    Summons.whistle_id == Whistle.id,
-                    Summons.partner_code.startswith(prefix, autoescape=True),
-                ),
-            )
-        )
+        query = query.where(called_within(code_range(f.jurisdiction_code)))
     if f.department_code:
         query = query.where(
             exists().where(
@@ -75,6 +85,9 @@ def filtered(whistle_filter: WhistleFilter, actor: Actor) -> Select[Whistle]:
     return query
 
 
+NEWEST_WHISTLES = (Whistle.opened_at, Whistle.id)
+
+
 async def page_whistles_under(
     *,
     session: AsyncSession,
@@ -85,33 +98,28 @@ async def page_whistles_under(
 ) -> dict[str, Page[Whistle]]:
     """Each jurisdiction's page of whistles, newest first: as ``whistle_filter`` with its
     ``jurisdiction_code`` would give it (the caller or a partner within it)."""
-    return await page_within(
+    query = filtered(dataclasses.replace(whistle_filter, jurisdiction_code=None), actor)
+    pages = await fetch_under(
         session,
-        filtered(dataclasses.replace(whistle_filter, jurisdiction_code=None), actor),
+        [code_range(code) for code in codes],
+        lambda p: query.where(called_within(p)),
         entity=Whistle,
-        key=Whistle.id,
-        places=union(
-            select(Whistle.id.label("id"), Whistle.caller_code.label("code")),
-            select(Summons.whistle_id, Summons.partner_code).where(
-                Summons.partner_code.is_not(None)
-            ),
-        ),
-        codes=codes,
+        order=NEWEST_WHISTLES,
         page=page,
+        descending=True,
     )
+    return dict(zip(codes, pages, strict=True))
 
 
 async def page_whistles(
     *, session: AsyncSession, whistle_filter: WhistleFilter, actor: Actor, page: PageRequest
 ) -> Page[Whistle]:
-    """Newest first (by the order they were blown)."""
-    pages = await fetch_pages(
+    """Newest first: by when blown, ties by the order they were."""
+    pages = await fetch_each(
         session,
-        filtered(whistle_filter, actor),
+        {0: filtered(whistle_filter, actor)},
         entity=Whistle,
-        partition=None,
-        parents=[0],
-        order=Whistle.id,
+        order=NEWEST_WHISTLES,
         page=page,
         descending=True,
     )

@@ -32,7 +32,7 @@ class AdapterQuery:
     ) -> Connection[AdapterRun]:
         if not may_read_adapter_runs(info.context.actor):
             raise PublicError("FORBIDDEN", "adapter runs are for the city and district platforms")
-        request = page_request(first, after)
+        request = page_request(info, first, after)
         async with info.context.sessionmaker() as session:
             page = await runs.page_runs(session=session, adapter=adapter, page=request)
         return connection_from_page(page, lambda row: AdapterRun(row=row))

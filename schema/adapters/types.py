@@ -105,6 +105,6 @@ class AdapterRun(Node):
     async def quarantined(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Connection[QuarantinedRecord]:
-        request = page_request(first, after)
+        request = page_request(info, first, after)
         page = await info.context.loaders.run_quarantine.load((str(self.row.id), request))
         return connection_from_page(page, lambda row: QuarantinedRecord(row=row))

@@ -29,7 +29,7 @@ class AuditQuery:
     ) -> Connection[AuditEntry]:
         if not may_read_audit(info.context.actor):
             raise PublicError("FORBIDDEN", "the audit log is for the city platform")
-        request = page_request(first, after)
+        request = page_request(info, first, after)
         query = select(AuditRow)
         if operation:
             query = query.where(AuditRow.operation == operation)

@@ -23,6 +23,7 @@ from hub.cases.models import (
 from hub.cases.queries import CaseFilter, page_cases
 from hub.cases.routing import suggest_departments
 from hub.geo.models import level_of_code
+from hub.pagination import NEWEST
 from hub.pii import mask, reveal
 from schema.auth.types import TimelineEvent
 from schema.cases.orders import CaseExtension, CaseReturn
@@ -330,6 +331,10 @@ class CaseFilterInput:
     )
     grid_code: str | None = None
     status: CaseStatus | None = None
+    statuses: list[CaseStatus] | None = strawberry.field(
+        default=None,
+        description="Any of these statuses, e.g. the open ones: [RECEIVED, DISPATCHED, RESPONDED].",
+    )
     category_code: str | None = strawberry.field(
         default=None, description="A leaf, or a group (its leaves included)."
     )
@@ -351,15 +356,16 @@ def _query_filter(case_filter: CaseFilterInput) -> CaseFilter:
             "UNKNOWN_JURISDICTION", f"no jurisdiction {case_filter.jurisdiction_code!r}"
         )
     search_text(case_filter.text, "text")
-    return CaseFilter(
-        **{field: getattr(case_filter, field) for field in CaseFilter.__dataclass_fields__}
-    )
+    fields = {field: getattr(case_filter, field) for field in CaseFilter.__dataclass_fields__}
+    if case_filter.statuses is not None:
+        fields["statuses"] = frozenset(case_filter.statuses)
+    return CaseFilter(**fields)
 
 
 async def cases_connection(
     info: Info, case_filter: CaseFilterInput, first: int, after: str | None
 ) -> Connection[Case]:
-    request = page_request(first, after)
+    request = page_request(info, first, after, NEWEST)
     query_filter = _query_filter(case_filter)
     async with info.context.sessionmaker() as session:
         page = await page_cases(
@@ -372,7 +378,7 @@ async def jurisdiction_cases(
     info: Info, code: str, case_filter: CaseFilterInput, first: int, after: str | None
 ) -> Connection[Case]:
     """A jurisdiction's cases, batched with its siblings' in a list (``Loaders.cases_within``)."""
-    request = page_request(first, after)
+    request = page_request(info, first, after, NEWEST)
     query_filter = _query_filter(dataclasses.replace(case_filter, jurisdiction_code=None))
     page = await info.context.loaders.cases_within.load(
         (code, query_filter, info.context.actor, request)

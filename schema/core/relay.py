@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import enum
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 import strawberry
 
-from hub.pagination import Page, encode_cursor
+from hub.pagination import COUNT_CAP, Page, encode_cursor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -69,11 +70,23 @@ class Edge(Generic[T]):
     node: T
 
 
+@strawberry.enum(description="How far a count can be trusted.")
+class CountPrecision(enum.Enum):
+    EXACT = "EXACT"
+    AT_LEAST = "AT_LEAST"
+
+
 @strawberry.type(description="A page of a list that can grow (Relay connection).")
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
-    total_count: int = strawberry.field(description="Items in the whole list, not the page.")
+    total_count: int = strawberry.field(
+        description=f"Items in the whole list, not the page: exact up to {COUNT_CAP:,}, "
+        "past it that many (see totalCountPrecision). Counted only when selected."
+    )
+    total_count_precision: CountPrecision = strawberry.field(
+        description="EXACT, or AT_LEAST when the list holds more than totalCount says."
+    )
 
     @strawberry.field(description="The page's nodes without edges.")
     def nodes(self) -> list[T]:
@@ -92,5 +105,6 @@ def connection_from_page(
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
-        total_count=page.total,
+        total_count=page.total or 0,
+        total_count_precision=CountPrecision.EXACT if page.total_exact else CountPrecision.AT_LEAST,
     )

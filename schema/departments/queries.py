@@ -6,6 +6,7 @@ import strawberry
 
 from hub.departments import service as departments
 from hub.geo.models import level_of_code
+from hub.pagination import BY_CODE
 from schema.context import Info
 from schema.core.errors import PublicError
 from schema.core.pages import page_request
@@ -42,7 +43,7 @@ class DepartmentQuery:
         first: int = 20,
         after: str | None = None,
     ) -> Connection[Department]:
-        request = page_request(first, after)
+        request = page_request(info, first, after, BY_CODE)
         if jurisdiction_code is not None and level_of_code(jurisdiction_code) is None:
             raise PublicError("UNKNOWN_JURISDICTION", f"no jurisdiction {jurisdiction_code!r}")
         async with info.context.sessionmaker() as session:

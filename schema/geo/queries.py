@@ -7,6 +7,7 @@ import strawberry
 from hub.errors import DomainError
 from hub.geo import service as geo
 from hub.geo.models import level_of_code
+from hub.pagination import BY_CODE
 from schema.context import Info
 from schema.core.enums import JurisdictionLevel
 from schema.core.errors import PublicError
@@ -50,7 +51,7 @@ class GeoQuery:
         first: int = 20,
         after: str | None = None,
     ) -> Connection[Jurisdiction]:
-        request = page_request(first, after)
+        request = page_request(info, first, after, BY_CODE)
         search_text(search, "search")
         async with info.context.sessionmaker() as session:
             page = await geo.page_jurisdictions(

@@ -10,6 +10,7 @@ import strawberry
 from hub.geo import service as geo
 from hub.geo.models import Grid as GridRow
 from hub.geo.models import Jurisdiction as JurisdictionRow
+from hub.pagination import BY_CODE
 from schema.context import Info
 from schema.core.enums import CRS, JurisdictionLevel
 from schema.core.pages import page_request
@@ -110,7 +111,7 @@ class Jurisdiction(Node):
         from schema.departments.types import Department
 
         page = await info.context.loaders.departments_page.load(
-            (self.row.code, page_request(first, after))
+            (self.row.code, page_request(info, first, after, BY_CODE))
         )
         return connection_from_page(page, lambda row: Department(row=row))
 
@@ -152,7 +153,7 @@ class Jurisdiction(Node):
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Connection[Grid]:
         page = await info.context.loaders.grids_page.load(
-            (self.row.code, page_request(first, after))
+            (self.row.code, page_request(info, first, after, BY_CODE))
         )
         return connection_from_page(page, lambda row: Grid(row=row))
 

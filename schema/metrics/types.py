@@ -12,7 +12,7 @@ from hub.geo.models import JurisdictionLevel, level_of_code
 from hub.metrics.hotspots import Hotspot as HotspotRow
 from hub.metrics.hotspots import HotspotPlace, HotspotQuery, cases_of
 from hub.metrics.rates import Rates
-from hub.pagination import fetch_pages
+from hub.pagination import NEWEST, fetch_pages
 from schema.cases.types import Case
 from schema.context import Info
 from schema.core.errors import PublicError
@@ -133,7 +133,7 @@ class Hotspot:
     ) -> Connection[Case]:
         from hub.cases.models import Case as CaseRow
 
-        request = page_request(first, after)
+        request = page_request(info, first, after, NEWEST)
         query = cases_of(self.query, self.row).where(case_visibility(info.context.actor))
         async with info.context.sessionmaker() as session:
             pages = await fetch_pages(
@@ -142,7 +142,7 @@ class Hotspot:
                 entity=CaseRow,
                 partition=None,
                 parents=[0],
-                order=CaseRow.id,
+                order=(CaseRow.reported_at, CaseRow.id),
                 page=request,
                 descending=True,
             )

@@ -6,6 +6,7 @@ import strawberry
 
 from hub.cases.models import Case as CaseRow
 from hub.metrics.rates import Rates
+from hub.pagination import NEWEST
 from hub.themes import figures
 from hub.themes import service as themes
 from hub.themes.models import MonthlyTheme as ThemeRow
@@ -71,7 +72,7 @@ class MonthlyTheme(Node):
     async def cases(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Connection[Case]:
-        request = page_request(first, after)
+        request = page_request(info, first, after, NEWEST)
         async with info.context.sessionmaker() as session:
             page = await themes.page_cases(
                 session=session, theme=self.row, actor=info.context.actor, page=request

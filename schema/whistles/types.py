@@ -10,6 +10,7 @@ import strawberry
 
 from hub.departments.models import Department as DepartmentRow
 from hub.geo.models import level_of_code
+from hub.pagination import NEWEST
 from hub.whistles import performance
 from hub.whistles.models import Summons as SummonsRow
 from hub.whistles.models import SummonsStatus, WhistleKind, WhistleScope, WhistleStatus
@@ -303,7 +304,7 @@ async def whistles_connection(
     *,
     case_id: int | None = None,
 ) -> Connection[Whistle]:
-    request = page_request(first, after)
+    request = page_request(info, first, after, NEWEST)
     query_filter = _query_filter(whistle_filter, case_id)
     async with info.context.sessionmaker() as session:
         page = await page_whistles(
@@ -316,7 +317,7 @@ async def jurisdiction_whistles(
     info: Info, code: str, whistle_filter: WhistleFilterInput, first: int, after: str | None
 ) -> Connection[Whistle]:
     """A jurisdiction's whistles, batched with its siblings' (``Loaders.whistles_within``)."""
-    request = page_request(first, after)
+    request = page_request(info, first, after, NEWEST)
     query_filter = _query_filter(dataclasses.replace(whistle_filter, jurisdiction_code=None), None)
     page = await info.context.loaders.whistles_within.load(
         (code, query_filter, info.context.actor, request)

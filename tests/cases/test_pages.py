@@ -1,0 +1,180 @@
+"""Pages of a few thousand cases: the same rows, in the same order, as a straightforward query
+gives them, newest first by when reported; totals only when asked for, exact up to a cap."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from hub.cases.synthetic import Plan, generate
+from sqlalchemy import select, text
+
+from hub import pagination
+from hub.cases.models import Case, CaseJurisdiction, CaseStatus
+from hub.config import Settings
+from hub.db import create_engine, create_sessionmaker
+from hub.geo.index import GeoIndex
+from tests.cases.factories import REPORT, Actors, ok
+from tests.conftest import MUTABLE_TABLES, GraphQLClient, HubServer, quiet_hub
+
+XICHENG, FENGTAI = "110102", "110106"
+ACROSS = {  # from Xicheng into Fengtai
+    "type": "Polygon",
+    "coordinates": [
+        [[116.32, 39.865], [116.345, 39.865], [116.345, 39.89], [116.32, 39.89], [116.32, 39.865]]
+    ],
+}
+OPEN = [CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.RESPONDED]
+PAGE = """
+query($filter: CaseFilterInput, $first: Int!, $after: String) {
+  cases(filter: $filter, first: $first, after: $after) {
+    edges { cursor node { number reportedAt } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+@pytest.fixture(scope="module")
+async def month(settings: Settings) -> AsyncIterator[None]:
+    """3,000 synthetic cases over a month, left behind for this module only."""
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    try:
+        geo = GeoIndex()
+        await geo.load(sessionmaker)
+        end = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+        async with sessionmaker() as session, session.begin():
+            await generate(session=session, geo=geo, plan=Plan(per_day=100, days=30, end=end))
+        yield
+        async with engine.begin() as connection:
+            for table in MUTABLE_TABLES:
+                await connection.execute(text(f'DELETE FROM "{table}"'))
+    finally:
+        await engine.dispose()
+
+
+async def _reference(settings: Settings, *conditions: Any) -> list[str]:
+    """Case numbers, newest first by when reported (ties by intake), the plain way."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            query = select(Case.number).where(*conditions)
+            rows = await session.scalars(query.order_by(Case.reported_at.desc(), Case.id.desc()))
+            return list(rows)
+    finally:
+        await engine.dispose()
+
+
+async def _walk(
+    gql: GraphQLClient, token: str, case_filter: dict[str, Any], first: int
+) -> list[str]:
+    numbers: list[str] = []
+    after = None
+    while True:
+        data = await gql.execute(
+            PAGE, {"filter": case_filter, "first": first, "after": after}, token=token
+        )
+        page = data["cases"]
+        numbers += [edge["node"]["number"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return numbers
+        after = page["pageInfo"]["endCursor"]
+
+
+@pytest.mark.usefixtures("month")
+async def test_pages_walk_every_case_newest_first_as_a_plain_query_orders_them(
+    settings: Settings, gql: GraphQLClient, hub_server: HubServer
+) -> None:
+    city = Actors(hub_server).city
+    # given a case reported today over a boundary, and a month of cases reported before it
+    crossing = await ok(
+        gql,
+        REPORT,
+        city,
+        description="跨界违建",
+        categoryCode="ILLEGAL_CONSTRUCTION",
+        source="STREET_CHIEF",
+        footprint=ACROSS,
+    )
+    # when every page is walked, unfiltered and by district and open status
+    everything = await _walk(gql, city, {}, 100)
+    fengtai_open = await _walk(
+        gql, city, {"jurisdictionCode": FENGTAI, "statuses": [s.value for s in OPEN]}, 7
+    )
+    # then the pages hold exactly the plain query's rows, in its order: newest reported first
+    assert len(everything) > 3000
+    assert everything == await _reference(settings)
+    assert everything[0] == crossing["number"]  # reported now, not in the seed years
+    in_fengtai = Case.district_code == FENGTAI
+    crossed_in = Case.id.in_(
+        select(CaseJurisdiction.case_id).where(
+            CaseJurisdiction.subdistrict_code.startswith(FENGTAI)
+        )
+    )
+    expected = await _reference(settings, in_fengtai | crossed_in, Case.status.in_(OPEN))
+    assert fengtai_open == expected
+    assert crossing["number"] in fengtai_open  # footprints crossing in included
+
+
+@pytest.mark.usefixtures("month")
+async def test_a_list_of_districts_pages_each_as_its_own_filter_does(
+    gql: GraphQLClient, hub_server: HubServer
+) -> None:
+    city = Actors(hub_server).city
+    nested = """
+    query($after: String) { jurisdictions(level: DISTRICT, first: 16) { nodes { code
+      cases(first: 3, after: $after, filter: {statuses: [RECEIVED, RESPONDED]}) {
+        edges { node { number } } pageInfo { hasNextPage endCursor } } } } }"""
+    districts = (await gql.execute(nested, token=city))["jurisdictions"]["nodes"]
+    for district in districts:
+        case_filter = {"jurisdictionCode": district["code"], "statuses": ["RECEIVED", "RESPONDED"]}
+        alone = await gql.execute(PAGE, {"filter": case_filter, "first": 3}, token=city)
+        numbers = [edge["node"]["number"] for edge in alone["cases"]["edges"]]
+        assert [edge["node"]["number"] for edge in district["cases"]["edges"]] == numbers
+        assert district["cases"]["pageInfo"] == alone["cases"]["pageInfo"]
+
+
+@pytest.mark.usefixtures("month")
+async def test_the_total_is_counted_only_when_asked_and_exactly_only_up_to_the_cap(
+    settings: Settings, gql: GraphQLClient, hub_server: HubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    city = Actors(hub_server).city
+    counted = "{ cases(first: 5) { totalCount totalCountPrecision edges { cursor } } }"
+    plain = "{ cases(first: 5) { edges { cursor } } }"
+    # when a page is asked for with its total, and without
+    with quiet_hub(settings) as (url, counter):
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            quiet = GraphQLClient(client)
+            await quiet.execute(plain, token=city)  # the feed's first look
+            before = counter.count
+            with_total = (await quiet.execute(counted, token=city))["cases"]
+            between = counter.count
+            without = (await quiet.execute(plain, token=city))["cases"]
+            after = counter.count
+    # then the same page comes back, the total costs a statement only when asked for
+    assert with_total["edges"] == without["edges"]
+    assert with_total["totalCount"] >= 3000
+    assert with_total["totalCountPrecision"] == "EXACT"
+    assert (between - before) == (after - between) + 1
+    # and past the cap, the count says it is a floor
+    monkeypatch.setattr(pagination, "COUNT_CAP", 1000)
+    capped = (await gql.execute(counted, token=city))["cases"]
+    assert (capped["totalCount"], capped["totalCountPrecision"]) == (1000, "AT_LEAST")
+
+
+@pytest.mark.usefixtures("month")
+async def test_a_cursor_from_another_list_or_made_up_is_refused_with_a_code(
+    gql: GraphQLClient, hub_server: HubServer
+) -> None:
+    city = Actors(hub_server).city
+    jurisdictions = await gql.execute(
+        "{ jurisdictions(first: 1) { pageInfo { endCursor } } }", token=city
+    )
+    for cursor in (jurisdictions["jurisdictions"]["pageInfo"]["endCursor"], "WzEsMiwzXQ==", "!"):
+        response = await gql.post(PAGE, {"first": 5, "after": cursor}, token=city)
+        body = response.json()
+        assert response.status_code == 200
+        assert body["errors"][0]["extensions"]["code"] == "INVALID_CURSOR", body
