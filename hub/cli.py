@@ -19,7 +19,7 @@ from rich.console import Console
 
 from adapters.cli import adapters_command, quarantine_command, sync_command
 from adapters.standing import connections_app
-from hub import bootstrap, migrate
+from hub import benchdata, bootstrap, migrate
 from hub.auth.actors import Role
 from hub.auth.samples import sample_tokens
 from hub.auth.tokens import mint
@@ -198,6 +198,34 @@ def _print_tokens(base_url: str) -> None:
         # Plain print: a token must stay on one line to be copied.
         print(sample)
         print(f"the whistle board as {role.value}: {base_url}/board#token={sample}")
+
+
+@app.command("bench-data")
+def bench_data(
+    cases: Annotated[int, typer.Option(min=1, help="How many cases to add.")],
+    days: Annotated[int, typer.Option(min=1, help="Reported over the last DAYS days.")] = 30,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic traffic.")] = 2026,
+) -> None:
+    """Fill the database (migrated first) with realistic synthetic cases, for benchmarks."""
+    started = time.perf_counter()
+    made = asyncio.run(_bench_data(cases, days, seed))
+    elapsed = time.perf_counter() - started
+    console.print(f"added {made:,} cases in {elapsed:.1f}s ({made / elapsed:,.0f} cases/s)")
+
+
+async def _bench_data(cases: int, days: int, seed: int) -> int:
+    engine = create_engine(get_settings().database_url)
+    try:
+        await migrate.upgrade(engine)
+
+        def progress(made: int) -> None:
+            console.print(f"  {made:,} cases", highlight=False)
+
+        return await benchdata.fill(
+            create_sessionmaker(engine), cases=cases, days=days, seed=seed, progress=progress
+        )
+    finally:
+        await engine.dispose()
 
 
 @app.command()

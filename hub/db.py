@@ -18,6 +18,7 @@ from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, Table, eve
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -139,7 +140,8 @@ WRITTEN_TABLES = "hub.written_tables"  # session.info: tables inserted into, thi
 
 
 class BulkInsert:
-    """One table's INSERT through the driver's executemany, each value encoded once.
+    """One table's INSERT through the driver's executemany (PostgreSQL: its binary COPY), each
+    value encoded once.
 
     ``session.execute(insert(table), rows)`` runs every value through SQLAlchemy's generic
     parameter pipeline, which costs more than the database's own work for narrow rows. This
@@ -183,7 +185,8 @@ class BulkInsert:
                 processor = impl.bind_processor(dialect)
                 if processor is not None:
                     encoders.append((position, processor, isinstance(impl, JSON)))
-            plan = _InsertPlan(str(compiled), itemgetter(*order), encoders)
+            names = [self.table.c[name].name for name in order]
+            plan = _InsertPlan(str(compiled), itemgetter(*order), encoders, names)
             self._plans[dialect.name] = plan
         return plan
 
@@ -214,7 +217,27 @@ class BulkInsert:
         session.info.setdefault(WRITTEN_TABLES, set()).add(self.table.name)
         connection = await session.connection()
         parameters = self.parameters(connection.dialect, rows)
-        await connection.exec_driver_sql(self.plan(connection.dialect).sql, parameters)
+        plan = self.plan(connection.dialect)
+        if connection.dialect.name == "postgresql" and len(parameters) >= COPY_FROM:
+            await _copy(connection, self.table.name, plan.columns, parameters)
+            return
+        await connection.exec_driver_sql(plan.sql, parameters)
+
+
+COPY_FROM = 64  # rows from which PostgreSQL's COPY beats an executemany
+
+
+async def _copy(
+    connection: AsyncConnection, table: str, columns: list[str], records: list[Any]
+) -> None:
+    """PostgreSQL's binary COPY through asyncpg, in the session's transaction."""
+    # The driver begins its transaction at the first statement: make sure it has begun, so the
+    # rows are rolled back with the rest if the transaction is.
+    await connection.exec_driver_sql("SELECT 1")
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    await driver.copy_records_to_table(table, records=records, columns=columns)
 
 
 _MISSING = object()
@@ -225,3 +248,4 @@ class _InsertPlan:
     sql: str
     getter: Callable[[dict[str, Any]], tuple[Any, ...]]
     encoders: list[tuple[int, Callable[[Any], Any], bool]]
+    columns: list[str]  # the table's column names, in the order of each row's values

@@ -176,12 +176,21 @@ async def fetch_each(
     pages: dict[P, Page[Any]] = {}
     for parent, query in queries.items():
         bucket = pages[parent] = Page()
-        rows = (await session.scalars(_page_of(query, columns, page, descending))).all()
-        _fill(bucket, rows, columns, page)
-        if page.count:
-            limited = _countable(query).subquery()
-            total = (await session.execute(select(func.count()).select_from(limited))).scalar()
-            _set_total(bucket, total or 0)
+        if not page.count:
+            rows = (await session.scalars(_page_of(query, columns, page, descending))).all()
+            _fill(bucket, rows, columns, page)
+            continue
+        # The total rides along with the page: one statement either way.
+        total = _counted(query).correlate(None).scalar_subquery().label("_total")
+        statement = _page_of(query.add_columns(total), columns, page, descending)
+        found = (await session.execute(statement)).all()
+        _fill(bucket, [row for row, _ in found], columns, page)
+        if found:
+            _set_total(bucket, found[0][1])
+        elif page.after is None:
+            _set_total(bucket, 0)
+        else:  # nothing past the cursor: the total is still the list's
+            _set_total(bucket, (await session.execute(_counted(query))).scalar() or 0)
     return pages
 
 
@@ -209,33 +218,36 @@ async def fetch_under(
     postgres = (await session.connection()).dialect.name == "postgresql"
     table = _parents_table(parents, postgres)
     limited = _page_of(branch(table), columns, page, descending)
+    selected: list[Any] = [table.c._part]
+    if page.count:  # the totals ride along with the pages: one statement either way
+        selected.append(_counted(branch(table), table).scalar_subquery())
     if postgres:
         lateral = limited.subquery().lateral("page")
         rows_of: Any = aliased(entity, lateral)
-        statement = select(table.c._part, rows_of).select_from(table).join(lateral, true())
+        statement = select(*selected, rows_of).select_from(table)
+        statement = statement.join(lateral, true(), isouter=page.count)
     else:
         rows_of = aliased(entity)
         (key,) = inspect(entity).primary_key
         ids = limited.with_only_columns(key).correlate(table)
         statement = (
-            select(table.c._part, rows_of)
+            select(*selected, rows_of)
             .select_from(table)
-            .join(rows_of, getattr(rows_of, key.key).in_(ids))
+            .join(rows_of, getattr(rows_of, key.key).in_(ids), isouter=page.count)
         )
     keys = [getattr(rows_of, column.key) for column in columns]
     statement = statement.order_by(
         table.c._part, *(key.desc() if descending else key.asc() for key in keys)
     )
     found: dict[int, list[Any]] = {}
-    for part, row in (await session.execute(statement)).all():
-        found.setdefault(int(part), []).append(row)
+    for part, *rest in (await session.execute(statement)).all():
+        row = rest[-1]
+        if page.count:
+            _set_total(pages[int(part)], rest[0] or 0)
+        if row is not None:
+            found.setdefault(int(part), []).append(row)
     for part, rows in found.items():
         _fill(pages[part], rows, columns, page)
-    if page.count:
-        limited_rows = _countable(branch(table)).correlate(table).subquery()
-        counted = select(func.count()).select_from(limited_rows).scalar_subquery()
-        for part, total in await session.execute(select(table.c._part, counted)):
-            _set_total(pages[int(part)], total or 0)
     return pages
 
 
@@ -280,10 +292,14 @@ def _fill(
             bucket.has_next = True
 
 
-def _countable(query: Select[Any]) -> Select[Any]:
-    """``query``'s rows, at most one past ``COUNT_CAP`` of them."""
+def _counted(query: Select[Any], parents: Any = None) -> Select[Any]:
+    """How many rows ``query`` has, counted up to one past ``COUNT_CAP`` (for each row of the
+    ``parents``' table it is written against, if any)."""
     rows: Select[Any] = query.with_only_columns(literal_column("1"), maintain_column_froms=True)
-    return rows.order_by(None).limit(COUNT_CAP + 1)
+    if parents is not None:
+        rows = rows.correlate(parents)
+    limited = rows.order_by(None).limit(COUNT_CAP + 1).subquery()
+    return select(func.count()).select_from(limited)
 
 
 def _set_total(bucket: Page[Any], total: int) -> None:

@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from hub.app import create_app
+from hub.auth.actors import Role
 from hub.config import Settings
 from hub.departments import service as departments_service
 from hub.http import GraphQLHTTPEndpoint
@@ -182,6 +183,33 @@ async def test_a_realistic_nested_query_fits_the_limits(client: httpx.AsyncClien
     response = await post(client, {"query": query})
     assert response.status_code == 200, response.text
     assert response.json()["data"]["jurisdictions"]["totalCount"] == 16
+
+
+LIST_VIEW = """query($first: Int!) { cases(first: $first, filter: {jurisdictionCode: "110102"}) {
+    pageInfo { hasNextPage endCursor } edges { cursor node {
+      number title status priority reportedAt respondBy resolveBy address
+      category { code name } subdistrict { code name } district { code name }
+      dispatches { status dispatchedAt department { code name } }
+      events(last: 5) { type at note actor { sub role } } } } } }"""
+
+
+async def test_a_list_views_page_of_50_cases_fits_while_a_page_of_pages_does_not(
+    client: httpx.AsyncClient, hub_server: HubServer
+) -> None:
+    token = hub_server.token(Role.CITY_PLATFORM, jurisdiction="110000")
+    headers = {"Accept": GRAPHQL_RESPONSE, "Authorization": f"Bearer {token}"}
+    # a case's dispatches and latest events are priced by what a case holds, not as long lists
+    for first in (20, 50):
+        body = {"query": LIST_VIEW, "variables": {"first": first}}
+        response = await client.post("/graphql", json=body, headers=headers)
+        assert response.status_code == 200, response.text
+        assert "errors" not in response.json(), response.text
+    # while every district's 100 cases with their whole timelines is still too much
+    huge = """{ jurisdictions(first: 100) { nodes { cases(first: 100) { nodes {
+        number events { type at } } } } } }"""
+    response = await client.post("/graphql", json={"query": huge}, headers=headers)
+    error = assert_refused(response, "QUERY_TOO_COMPLEX")
+    assert error["extensions"]["value"] > LIMITS.max_cost
 
 
 async def test_fragment_bombs_are_measured_once_per_fragment_and_refused(

@@ -299,11 +299,17 @@ class Case(Node):
             info, WhistleFilterInput(), first, after, case_id=self.row.id
         )
 
-    @strawberry.field(description="The timeline, oldest first: the case's audit trail.")
-    async def events(self, info: Info) -> list[CaseEvent]:
-        return [
-            CaseEvent(row=row) for row in await info.context.loaders.case_events.load(self.row.id)
-        ]
+    @strawberry.field(
+        description="The timeline, oldest first: the case's audit trail; `last: N` keeps the "
+        "latest N entries only."
+    )
+    async def events(self, info: Info, last: int | None = None) -> list[CaseEvent]:
+        if last is not None and last < 0:
+            raise PublicError("INVALID_ARGUMENT", "last must not be negative")
+        rows = await info.context.loaders.case_events.load(self.row.id)
+        if last is not None:
+            rows = rows[len(rows) - last :] if last else []
+        return [CaseEvent(row=row) for row in rows]
 
     @strawberry.field
     async def external_refs(self, info: Info) -> list[ExternalRef]:

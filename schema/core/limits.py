@@ -329,7 +329,7 @@ class _Measurer:
         named = get_named_type(definition.type)
         size = 1
         if isinstance(get_nullable_type(definition.type), GraphQLList):
-            size = page if page is not None else self.limits.list_cost_estimate
+            size = page if page is not None else self.list_size(parent.name, node, definition)
         inner_page = self.page_size(node, definition.args) if _is_connection(named) else None
         inner = self.selection_set(node.selection_set, named, inner_page, depth + 1)
         return Measurement(
@@ -359,6 +359,17 @@ class _Measurer:
                 self.in_progress.discard(name)
         return own + self.memo[key]
 
+    def list_size(self, parent: str, node: FieldNode, definition: Any) -> int:
+        """A plain list's length: its ``last`` argument, else its known bound, else the
+        configured estimate."""
+        bound = LIST_BOUNDS.get((parent, node.name.value), self.limits.list_cost_estimate)
+        argument = next((arg for arg in node.arguments or () if arg.name.value == "last"), None)
+        if argument is not None and "last" in definition.args:
+            value = self._value(argument.value)
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                return min(value, bound)
+        return bound
+
     def page_size(self, node: FieldNode, arguments: Mapping[str, Any]) -> int:
         """The connection's ``first``: literal, variable, default; clamped to the page maximum."""
         value: object = None
@@ -383,6 +394,19 @@ class _Measurer:
                 if definition.variable.name.value == name and isinstance(default, IntValueNode):
                     return int(default.value)
         return None
+
+
+# How long the short lists the schema keeps as plain lists are, at the city's scale: what a
+# case or whistle really holds (a case is dispatched to a few departments, its timeline is a
+# dozen steps or so), so a page of them is priced as it costs.
+LIST_BOUNDS: dict[tuple[str, str], int] = {
+    ("Case", "dispatches"): 4,
+    ("Case", "events"): 12,
+    ("Case", "jurisdictionsCrossed"): 3,
+    ("Case", "externalRefs"): 2,
+    ("Whistle", "events"): 12,
+    ("Jurisdiction", "ancestors"): 3,
+}
 
 
 def _is_connection(named: GraphQLNamedType) -> bool:
