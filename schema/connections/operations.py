@@ -109,7 +109,9 @@ class ConnectionQuery:
         if not may_read_adapter_runs(info.context.actor):
             raise PublicError("FORBIDDEN", "connections are for the city and district platforms")
         async with info.context.sessionmaker() as session:
-            page = await service.page_connections(session=session, page=page_request(first, after))
+            page = await service.page_connections(
+                session=session, page=page_request(info, first, after)
+            )
             last = await service.last_runs(session=session, ids=[row.id for _, row in page.items])
         return connection_from_page(
             page, lambda row: Connection(row=row, last_run_id=last.get(row.id))

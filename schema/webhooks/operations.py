@@ -123,7 +123,7 @@ class WebhookQuery:
             raise PublicError("FORBIDDEN", "webhooks need a token that may read cases")
         async with info.context.sessionmaker() as session:
             page = await webhooks.page_webhooks(
-                session=session, actor=actor, page=page_request(first, after)
+                session=session, actor=actor, page=page_request(info, first, after)
             )
         return connection_from_page(page, lambda row: Webhook(row=row))
 

@@ -107,7 +107,7 @@ class Webhook(Node):
     async def deliveries(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Connection[WebhookDelivery]:
-        page = page_request(first, after)
+        page = page_request(info, first, after)
         async with info.context.sessionmaker() as session:
             pages = await webhooks.page_deliveries(
                 session=session, webhook_ids=[self.row.id], page=page
