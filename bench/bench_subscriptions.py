@@ -12,7 +12,10 @@ subscriber, is from just before the request is sent to the event's arrival on th
 - one hub process (in-process bus), N subscribers; baseline in the same run: 100 subscribers;
 - two hub processes through Redis, N/2 subscribers on each, the mutation sent to the second;
 - memory per idle subscriber: the hub process's RSS with N subscribed sockets, less its RSS
-  before any, divided by N.  Aim: p99 < 1 s for N = 10,000.
+  before any, divided by N.  Aim: p99 < 1 s for N = 10,000;
+- CPU per delivery: the hub processes' CPU time (user + system, workers included) over the
+  timed rounds, divided by the events delivered (subscribers x rounds).  Unlike latency, this
+  compares across machines and holds on a loaded one.
 """
 
 from __future__ import annotations
@@ -74,10 +77,36 @@ class Hub:
     pid: int
 
     def rss_mib(self) -> float:
-        with open(f"/proc/{self.pid}/status") as status:
-            found = re.search(r"VmRSS:\s+(\d+) kB", status.read())
-        assert found
-        return int(found.group(1)) / 1024
+        return sum(_rss_kib(pid) for pid in _tree(self.pid)) / 1024
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the process and its workers so far."""
+        return sum(_cpu_seconds(pid) for pid in _tree(self.pid))
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (``hub serve --workers N`` forks N workers)."""
+    found, pending = [], [pid]
+    while pending:
+        parent = pending.pop()
+        found.append(parent)
+        for task in os.listdir(f"/proc/{parent}/task"):
+            with open(f"/proc/{parent}/task/{task}/children") as children:
+                pending.extend(int(child) for child in children.read().split())
+    return found
+
+
+def _rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        found = re.search(r"VmRSS:\s+(\d+) kB", status.read())
+    assert found
+    return int(found.group(1))
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 @contextmanager
@@ -252,6 +281,7 @@ class Result:
     p99: float
     worst: float
     rss_per_subscriber_kib: float
+    cpu_per_delivery_us: float
     rounds: list[list[float]]  # each round's latencies
 
 
@@ -299,6 +329,7 @@ def fanout(hubs: list[Hub], subscribers: int, clients: int, rounds: int) -> Resu
         for pipe in pipes:
             receive(pipe, "got")
         idle = sum(hub.rss_mib() for hub in hubs)
+        cpu_before = sum(hub.cpu_seconds() for hub in hubs)
         started: dict[int, float] = {}
         for department in departments[1 : rounds + 1]:
             at = time.monotonic()
@@ -306,6 +337,7 @@ def fanout(hubs: list[Hub], subscribers: int, clients: int, rounds: int) -> Resu
             event_ids = {receive(pipe, "got")[1] for pipe in pipes}
             assert len(event_ids) == 1, event_ids
             started[event_ids.pop()] = at
+        cpu = sum(hub.cpu_seconds() for hub in hubs) - cpu_before
         latencies: dict[int, list[float]] = {event_id: [] for event_id in started}
         for pipe in pipes:
             pipe.send("samples")
@@ -328,6 +360,7 @@ def fanout(hubs: list[Hub], subscribers: int, clients: int, rounds: int) -> Resu
         quantiles[98],
         max(samples),
         (idle - before) * 1024 / subscribers,
+        cpu * 1e6 / (subscribers * rounds),
         list(latencies.values()),
     )
 
@@ -357,7 +390,7 @@ def row(label: str, result: Result, baseline: Result | None) -> str:
     return (
         f"| {label} | {result.subscribers:,} | {result.first * 1000:.0f} ms "
         f"| {result.p50 * 1000:.0f} ms | {result.p99 * 1000:.0f} ms "
-        f"| {result.worst * 1000:.0f} ms | {ratio} |"
+        f"| {result.worst * 1000:.0f} ms | {ratio} | {result.cpu_per_delivery_us:.0f} µs |"
     )
 
 
@@ -375,18 +408,26 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--runs",
+        default="one,redis",
+        help="which fan-outs, comma-separated: one (one process), redis (two through Redis)",
+    )
     args = parser.parse_args()
+    chosen = set(args.runs.split(","))
     many = raise_open_files(args.subscribers)
     if many < args.subscribers:
         print(f"(open-file limit: {many:,} subscribers instead of {args.subscribers:,})")
     channel = f"hub-bench:{uuid.uuid4().hex}:"
     redis = {"HUB_REDIS_URL": args.redis, "HUB_EVENTS_CHANNEL": f"{channel}events"}
-    runs: list[tuple[str, int, dict[str, str], int]] = [
-        ("one process, baseline", 100, {}, 1),
-        ("one process", many, {}, 1),
-        ("two processes through Redis, baseline", 100, redis, 2),
-        ("two processes through Redis", many, redis, 2),
-    ]
+    runs: list[tuple[str, int, dict[str, str], int]] = []
+    if "one" in chosen:
+        runs += [("one process, baseline", 100, {}, 1), ("one process", many, {}, 1)]
+    if "redis" in chosen:
+        runs += [
+            ("two processes through Redis, baseline", 100, redis, 2),
+            ("two processes through Redis", many, redis, 2),
+        ]
     lines, memory = [], ""
     with postgres_database(args.postgres)() as url:
         load_beijing(url)
@@ -403,8 +444,12 @@ def main() -> None:
             if processes == 1 and count == many:
                 memory = f"{result.rss_per_subscriber_kib:.0f} KiB per idle subscriber"
             print(lines[-1], flush=True)
-    print("\n| fan-out | subscribers | first | p50 | p99 | worst | p99 / baseline |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print(f"\n(load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    print(
+        "\n| fan-out | subscribers | first | p50 | p99 | worst | p99 / baseline"
+        " | CPU per delivery |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     print("\n".join(lines))
     print(f"\nmemory: {memory} (one process: RSS with {many:,} sockets subscribed, less before)")
 
