@@ -117,6 +117,8 @@ def hub_process(database_url: str, **environment: str) -> Iterator[Hub]:
         "HUB_JWT_SECRET": SECRET,
         "HUB_SWEEP_INTERVAL_SECONDS": "0",
         "HUB_RATE_LIMIT_PER_MINUTE": "0",
+        # Pings go out as usual; on a loaded machine client processes may answer late.
+        "HUB_WS_PONG_TIMEOUT_SECONDS": "300",
         **environment,
     }
     process = subprocess.Popen(
