@@ -65,6 +65,7 @@ BLOW = """mutation($input: BlowWhistleInput!) { blowWhistle(input: $input) {
   whistle { number summons { id department { code } } } errors { code message } } }"""
 REPORT_IN = """mutation($input: ReportInInput!) { reportIn(input: $input) { errors { code } } }"""
 CONNECTS_AT_ONCE = 64
+SOCKETS_PER_ADDRESS = 20_000  # client sockets per loopback source address (ports: ~28,000)
 TIMEOUT = float(os.environ.get("HUB_BENCH_TIMEOUT_SECONDS", "300"))  # per step; more when loaded
 
 
@@ -110,7 +111,7 @@ def _cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def hub_process(database_url: str, **environment: str) -> Iterator[Hub]:
+def hub_process(database_url: str, workers: int = 1, **environment: str) -> Iterator[Hub]:
     env = {
         **os.environ,
         "HUB_DATABASE_URL": database_url,
@@ -122,7 +123,7 @@ def hub_process(database_url: str, **environment: str) -> Iterator[Hub]:
         **environment,
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "serve", "--port", "0"],
+        [sys.executable, "-m", "hub.cli", "serve", "--port", "0", "--workers", str(workers)],
         env=env,
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
@@ -191,9 +192,11 @@ async def report_in(url: str, department: str, summons_id: str) -> None:
 
 @dataclass(frozen=True)
 class Share:
-    """One client process's sockets: (ws url, token) each, and what they subscribe to."""
+    """One client process's sockets: (ws url, token, local address) each, and what they
+    subscribe to.  One address and server port allow ~28,000 connections: tens of thousands
+    of sockets come from several loopback addresses (127.0.0.x)."""
 
-    sockets: list[tuple[str, str]]
+    sockets: list[tuple[str, str, str]]
     variables: dict[str, Any]
     warmup_events: int
 
@@ -219,7 +222,7 @@ async def _client(share: Share, pipe: Connection) -> None:
         if counts[event_id] == total:
             pipe.send(("got", event_id))
 
-    async def subscriber(url: str, token: str) -> None:
+    async def subscriber(url: str, token: str, address: str) -> None:
         nonlocal warmed
         try:
             async with gate:
@@ -229,6 +232,7 @@ async def _client(share: Share, pipe: Connection) -> None:
                     open_timeout=TIMEOUT,
                     ping_interval=None,
                     max_queue=None,
+                    local_addr=(address, 0),
                 )
                 init = {"authorization": f"Bearer {token}"}
                 await connection.send(json.dumps({"type": "connection_init", "payload": init}))
@@ -257,7 +261,7 @@ async def _client(share: Share, pipe: Connection) -> None:
         except Exception as error:
             failures.append(repr(error))
 
-    tasks = [asyncio.create_task(subscriber(url, token)) for url, token in share.sockets]
+    tasks = [asyncio.create_task(subscriber(*socket)) for socket in share.sockets]
     waiting = asyncio.ensure_future(warm.wait())
     while not waiting.done():
         await asyncio.wait([waiting], timeout=1.0)
@@ -309,6 +313,7 @@ def fanout(hubs: list[Hub], subscribers: int, clients: int, rounds: int) -> Resu
         (
             ws_urls[i % len(ws_urls)],
             mint(SETTINGS, role=Role.DISTRICT_PLATFORM, jurisdiction=PINGGU, sub=f"b{tag}{i}"),
+            f"127.0.0.{1 + i // SOCKETS_PER_ADDRESS}",
         )
         for i in range(subscribers)
     ]
@@ -371,7 +376,15 @@ def fanout(hubs: list[Hub], subscribers: int, clients: int, rounds: int) -> Resu
 
 
 def raise_open_files(needed: int) -> int:
+    """Raise this process's (and so its children's) open-file limit; the sockets it allows."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = needed + 1000
+    if hard < wanted:
+        try:  # root may raise the hard limit too
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
+            return needed
+        except (ValueError, OSError):
+            pass
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return min(needed, hard - 1000)
@@ -413,8 +426,10 @@ def main() -> None:
     parser.add_argument(
         "--runs",
         default="one,redis",
-        help="which fan-outs, comma-separated: one (one process), redis (two through Redis)",
+        help="which fan-outs, comma-separated: one (one process), redis (two through Redis),"
+        " workers (one `hub serve --workers W` through Redis, every socket on its one port)",
     )
+    parser.add_argument("--workers", type=int, default=2, help="W for the workers fan-out")
     args = parser.parse_args()
     chosen = set(args.runs.split(","))
     many = raise_open_files(args.subscribers)
@@ -422,28 +437,35 @@ def main() -> None:
         print(f"(open-file limit: {many:,} subscribers instead of {args.subscribers:,})")
     channel = f"hub-bench:{uuid.uuid4().hex}:"
     redis = {"HUB_REDIS_URL": args.redis, "HUB_EVENTS_CHANNEL": f"{channel}events"}
-    runs: list[tuple[str, int, dict[str, str], int]] = []
+    runs: list[tuple[str, int, dict[str, str], int, int]] = []  # label, N, env, hubs, workers
     if "one" in chosen:
-        runs += [("one process, baseline", 100, {}, 1), ("one process", many, {}, 1)]
+        runs += [("one process, baseline", 100, {}, 1, 1), ("one process", many, {}, 1, 1)]
     if "redis" in chosen:
         runs += [
-            ("two processes through Redis, baseline", 100, redis, 2),
-            ("two processes through Redis", many, redis, 2),
+            ("two processes through Redis, baseline", 100, redis, 2, 1),
+            ("two processes through Redis", many, redis, 2, 1),
+        ]
+    if "workers" in chosen:
+        label = f"`--workers {args.workers}` through Redis"
+        runs += [
+            (f"{label}, baseline", 100, redis, 1, args.workers),
+            (label, many, redis, 1, args.workers),
         ]
     lines, memory = [], ""
     with postgres_database(args.postgres)() as url:
         load_beijing(url)
         baseline: Result | None = None
-        for label, count, environment, processes in runs:
+        for label, count, environment, processes, workers in runs:
             with ExitStack() as stack:
                 hubs = [
-                    stack.enter_context(hub_process(url, **environment)) for _ in range(processes)
+                    stack.enter_context(hub_process(url, workers, **environment))
+                    for _ in range(processes)
                 ]
                 result = fanout(hubs, count, args.clients, args.rounds)
             if "baseline" in label:
                 baseline = result
             lines.append(row(label, result, None if "baseline" in label else baseline))
-            if processes == 1 and count == many:
+            if processes == 1 and workers == 1 and count == many:
                 memory = f"{result.rss_per_subscriber_kib:.0f} KiB per idle subscriber"
             print(lines[-1], flush=True)
     print(f"\n(load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")

@@ -28,6 +28,7 @@ from hub.config import get_settings
 from hub.db import create_engine, create_sessionmaker
 from hub.demo.load import load_demo_data
 from hub.events.feed import announce_commits
+from hub.events.frames import PROTOCOL as WEBSOCKET_PROTOCOL
 from hub.keys import Rotation, rotate_contacts
 from hub.observability.logs import logging_config
 from hub.observability.metrics import MULTIPROCESS_DIR
@@ -63,11 +64,17 @@ def serve(
     port: Port = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the hub (GraphQL at /graphql)."""
+    """Serve the hub (GraphQL at /graphql); workers share the port, and events through Redis."""
     settings = get_settings()
     if workers > 1 and not os.environ.get(MULTIPROCESS_DIR):
         # The workers share their metrics through files (prometheus-client's multi-process mode).
         os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="hub-metrics-")
+    if workers > 1 and not settings.redis_url:
+        typer.echo(
+            "warning: without HUB_REDIS_URL each worker hears the others' events only when it"
+            " polls the database (HUB_EVENTS_POLL_SECONDS)",
+            err=True,
+        )
     uvicorn.run(
         "hub.app:create_app",
         factory=True,
@@ -83,6 +90,7 @@ def serve(
         ws_ping_timeout=20,
         # Events are small JSON: compressing each costs CPU and a zlib context per socket.
         ws_per_message_deflate=False,
+        ws=WEBSOCKET_PROTOCOL,  # writes frames encoded once per fan-out
     )
 
 

@@ -106,8 +106,8 @@ class Served:
 
 
 @contextmanager
-def hub_process(database_url: str, **environment: str) -> Iterator[Served]:
-    """`hub serve --port 0` as its own process; its URL once uvicorn says it listens."""
+def hub_process(database_url: str, *options: str, **environment: str) -> Iterator[Served]:
+    """`hub serve --port 0 [options]` as its own process; its URL once uvicorn says it listens."""
     env = {
         **os.environ,
         "HUB_DATABASE_URL": database_url,
@@ -116,7 +116,7 @@ def hub_process(database_url: str, **environment: str) -> Iterator[Served]:
         **environment,
     }
     process = subprocess.Popen(
-        [*HUB, "serve", "--port", "0"], env=env, stderr=subprocess.PIPE, text=True
+        [*HUB, "serve", "--port", "0", *options], env=env, stderr=subprocess.PIPE, text=True
     )
     assert process.stderr is not None
     log: list[str] = []
