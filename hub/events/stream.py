@@ -270,24 +270,50 @@ class Stream(Generic[E, F]):
         return ready, frontier
 
     def _deliver(self, delivery: Delivery[E, F]) -> None:
+        judged: dict[Hashable, bool] = {}  # per share: equal subscribers are judged once
         for subscriber in list(self._subscribers):
-            subscriber.offer(delivery)
+            subscriber.offer(delivery, judged)
 
     async def _send_direct(self) -> None:
-        """Write the events just released to the subscribers waiting for them (``Direct``)."""
+        """Write the events just released to the subscribers waiting for them (``Direct``):
+        per event, each group's message made once, then one socket write per subscriber."""
         outbox = self._outbox
+        current: Delivery[E, F] | None = None
+        prepared: dict[Hashable, object | None] = {}
         try:
             while outbox:
                 delivery, subscriber = outbox.popleft()
-                try:
-                    if await subscriber.send_direct(delivery):
-                        self.sent["direct"] += 1
-                except Exception:  # the subscriber's own task sends it instead
-                    log.exception("sending %s event %s directly failed", self.kind, delivery.row.id)
+                if delivery is not current:  # the outbox holds each event's subscribers in turn
+                    current, prepared = delivery, {}
+                direct = subscriber.direct
+                if direct is None or not subscriber.takes(delivery):
+                    subscriber.wake()
+                    continue
+                if subscriber.skips(delivery.row.id):
+                    subscriber.passed(delivery, sent=False)
+                    continue
+                group = direct.group
+                if group not in prepared:
+                    prepared[group] = await self._prepare(direct, delivery)
+                    if not subscriber.takes(delivery):  # it moved on while the group's was made
+                        subscriber.wake()
+                        continue
+                message = prepared[group]
+                if message is not None and direct.write(message):
+                    subscriber.passed(delivery, sent=True)
+                    self.sent["direct"] += 1
+                else:
                     subscriber.wake()
         finally:  # cancelled: whoever is left sends their own
             while outbox:
                 outbox.popleft()[1].wake()
+
+    async def _prepare(self, direct: Direct, delivery: Delivery[E, F]) -> object | None:
+        try:
+            return await direct.prepare(delivery)
+        except Exception:  # the subscribers' own tasks send it instead
+            log.exception("preparing %s event %s failed", self.kind, delivery.row.id)
+            return None
 
     async def _shrunk(self) -> None:
         """SQLite reuses the ids of deleted newest rows: start again from the table's end."""
@@ -322,9 +348,11 @@ class Stream(Generic[E, F]):
 
     # ── subscribing ───────────────────────────────────────────────────────────────────────
 
-    def register(self, accepts: Callable[[F], bool], limit: int) -> Subscriber[E, F]:
+    def register(
+        self, accepts: Callable[[F], bool], limit: int, share: Hashable | None = None
+    ) -> Subscriber[E, F]:
         """A subscriber given every accepted event released from now on (above ``safe``)."""
-        subscriber: Subscriber[E, F] = Subscriber(accepts, self.safe, limit, self._outbox)
+        subscriber: Subscriber[E, F] = Subscriber(accepts, self.safe, limit, self._outbox, share)
         self._subscribers.add(subscriber)
         return subscriber
 
@@ -343,7 +371,8 @@ class Stream(Generic[E, F]):
     ) -> AsyncIterator[Delivery[E, F]]:
         """Every accepted event after ``after`` (or from now), each once, in id order.
 
-        ``share`` names what the replay depends on (selections with equal ones replay alike).
+        ``share`` names what the selection depends on (selections with equal ones accept and
+        replay alike).
         ``direct``, when given, sends live events while the caller waits for the next one:
         those are never yielded.
 
@@ -351,7 +380,7 @@ class Stream(Generic[E, F]):
         then goes live: the live queue holds exactly the events released after registration.
         """
         watched = [(gap.lo, gap.hi) for gap in self._gaps if not gap.blocking]
-        subscriber = self.register(accepts, limit)
+        subscriber = self.register(accepts, limit, share)
         start = subscriber.start
         if after is not None:
             subscriber.last = after
@@ -374,8 +403,6 @@ class Stream(Generic[E, F]):
                 del delivery
         finally:
             subscriber.direct = None
-            if subscriber.sending is not None:  # a write still waiting for the socket: gone too
-                subscriber.sending.cancel()
             self.unregister(subscriber)
 
     async def _replay(

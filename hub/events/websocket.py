@@ -14,7 +14,7 @@ Where strawberry's defaults are weak for a city's mobile clients, the hub adds:
 * **subscriptions only** -- queries and mutations go over HTTP, where the body limits, rate limits
   and timeouts live; each subscription gets a context of its own;
 * compact UTF-8 JSON (the data is mostly Chinese), a result shared by many subscribers encoded
-  once;
+  once -- and framed once per operation id, for sockets served by ``hub.events.frames``;
 * an ``Outlet`` per operation, through which the event streams write live events to the socket
   directly (``schema.live.sender.LiveSender``), checking first that the operation is still on.
 
@@ -28,15 +28,15 @@ import asyncio
 import contextlib
 import json
 from collections import Counter, OrderedDict
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from graphql import GraphQLError, get_operation_ast, parse
 from graphql import OperationType as OperationKind
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema import BaseSchema
@@ -48,7 +48,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
     Message,
-    NextMessage,
+    PingMessage,
     PongMessage,
 )
 from strawberry.types.execution import ExecutionResult, PreExecutionError
@@ -57,6 +57,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from hub.auth.tokens import InvalidTokenError, SigningKeysUnavailableError, authenticate_async
 from hub.config import Settings
+from hub.events.frames import EXTENSION, Frames, text_frame
 from hub.observability import metrics
 from schema.core.errors import PublicError
 from schema.live.context import LiveContext
@@ -65,9 +66,12 @@ from schema.live.sender import OUTLET
 __all__ = ["GraphQLWebSocket"]
 
 PONG_TIMEOUT = 4408
+PING: PingMessage = {"type": "ping"}
+PING_FRAME = text_frame('{"type":"ping"}')
 TOO_MANY_SOCKETS = 4429
 TRY_AGAIN_LATER = 1013
 RECENT_RESULTS = 256  # encoded results kept: one per event and kind of subscriber, recently
+FRAMES_PER_RESULT = 8  # framed messages kept per result: most clients number operations 1, 2...
 MAX_PEEK_TOKENS = 10_000  # looking at the operation's type; the schema's own limits come after
 
 
@@ -159,8 +163,13 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.schema = cast("BaseSchema", _SubscriptionsOnly(self.schema))
-        self._pong = asyncio.Event()
-        self._pinger: asyncio.Task[None] | None = None
+        socket = cast("ASGIWebSocketAdapter", self.websocket).ws
+        extensions = socket.scope.get("extensions") or {}
+        self.frames: Frames | None = extensions.get(EXTENSION)
+        # Keep-alive by timers, not a task per socket: an idle socket holds two handles.
+        self._timer: asyncio.TimerHandle | None = None
+        self._awaiting_pong = False
+        self._pinging: asyncio.Task[None] | None = None  # a ping waiting for a full socket
 
     @property
     def settings(self) -> Settings:
@@ -185,11 +194,13 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
         except _Refusal as refusal:
             await self.websocket.close(code=refusal.code, reason=refusal.reason)
             return
-        if self.connection_acknowledged and self._pinger is None:
-            self._pinger = asyncio.create_task(self._keep_alive(), name="hub-ws-ping")
+        if self.connection_acknowledged and self._timer is None:
+            self._later(self.settings.ws_ping_seconds, self._ping)
 
     async def handle_pong(self, message: PongMessage) -> None:
-        self._pong.set()
+        if self._awaiting_pong:
+            self._awaiting_pong = False
+            self._later(self.settings.ws_ping_seconds, self._ping)
 
     async def run_operation(self, operation: Operation[LiveContext, None]) -> None:
         OUTLET.set(_Outlet(self, operation))  # this operation's task only
@@ -199,25 +210,40 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
         finally:
             metrics.SUBSCRIPTIONS.dec()
 
-    async def _keep_alive(self) -> None:
-        interval, patience = self.settings.ws_ping_seconds, self.settings.ws_pong_timeout_seconds
+    def _later(self, delay: float, callback: Callable[[], None]) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(delay, callback)
+
+    def _ping(self) -> None:
+        self._awaiting_pong = True
+        if self.frames is not None and self.frames.write(PING_FRAME):
+            self._later(self.settings.ws_pong_timeout_seconds, self._no_pong)
+        else:  # a full socket: the pong is awaited once the ping is out
+            self._timer = None
+            self._pinging = asyncio.ensure_future(self._send_ping())
+
+    async def _send_ping(self) -> None:
         with contextlib.suppress(WebSocketDisconnected, RuntimeError, OSError):
-            while True:
-                await asyncio.sleep(interval)
-                self._pong.clear()
-                await self.send_message({"type": "ping"})
-                try:
-                    async with asyncio.timeout(patience):
-                        await self._pong.wait()
-                except TimeoutError:
-                    await self.websocket.close(code=PONG_TIMEOUT, reason="No pong")
-                    return
+            await self.send_message(PING)
+            self._later(self.settings.ws_pong_timeout_seconds, self._no_pong)
+
+    def _no_pong(self) -> None:
+        self._timer = None
+        self._pinging = asyncio.ensure_future(self._close_for_no_pong())
+
+    async def _close_for_no_pong(self) -> None:
+        with contextlib.suppress(WebSocketDisconnected, RuntimeError, OSError):
+            await self.websocket.close(code=PONG_TIMEOUT, reason="No pong")
 
     async def shutdown(self) -> None:
-        if self._pinger is not None:
-            self._pinger.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._pinging is not None:
+            self._pinging.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._pinger
+                await self._pinging
         await super().shutdown()
 
 
@@ -234,14 +260,15 @@ class _Outlet:
         operation = self._operation
         return not operation.completed and self._handler.operations.get(operation.id) is operation
 
-    def next(self, data: object) -> Coroutine[Any, Any, None]:
-        metrics.EVENTS_DELIVERED.inc()
-        message: NextMessage = {
-            "id": self._operation.id,
-            "type": "next",
-            "payload": {"data": cast("dict[str, object]", data)},
-        }
-        return self._handler.send_message(message)
+    def write(self, data: object) -> bool:
+        frames = self._handler.frames
+        if frames is None or not self.open():
+            return False
+        view = cast("GraphQLWebSocket", self._handler.view)
+        written = frames.write(view.frame(self._operation.id, data))
+        if written:
+            metrics.EVENTS_DELIVERED.inc()
+        return written
 
 
 class GraphQLWebSocket(GraphQL[LiveContext, None]):
@@ -267,7 +294,7 @@ class GraphQLWebSocket(GraphQL[LiveContext, None]):
         self.settings = settings
         self.new_context = new_context
         self.sockets = SocketCounter(settings.ws_max_sockets_per_token)
-        self._recent: OrderedDict[int, tuple[object, str]] = OrderedDict()
+        self._recent: OrderedDict[int, _Encoded] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
@@ -313,18 +340,37 @@ class GraphQLWebSocket(GraphQL[LiveContext, None]):
         if isinstance(data, dict) and data.get("type") == "next" and len(data) == 3:
             payload = data["payload"]
             if isinstance(payload, dict) and payload.keys() == {"data"}:
-                body = self._encoded(payload["data"])
-                return f'{{"id":{_json(data["id"])},"type":"next","payload":{{"data":{body}}}}}'
+                return _next(data["id"], self._encoded(payload["data"]).body)
         return _json(data)
 
-    def _encoded(self, result: object) -> str:
+    def frame(self, operation_id: str, data: object) -> bytes:
+        """The WebSocket frame of operation ``operation_id``'s ``next`` carrying ``data``."""
+        encoded = self._encoded(data)
+        frame = encoded.frames.get(operation_id)
+        if frame is None:
+            frame = text_frame(_next(operation_id, encoded.body))
+            if len(encoded.frames) < FRAMES_PER_RESULT:
+                encoded.frames[operation_id] = frame
+        return frame
+
+    def _encoded(self, result: object) -> _Encoded:
         # Keyed by identity, holding the result itself so that its id cannot be reused.
         found = self._recent.get(id(result))
-        if found is None or found[0] is not result:
-            found = self._recent[id(result)] = (result, _json(result))
+        if found is None or found.result is not result:
+            found = self._recent[id(result)] = _Encoded(result, _json(result), {})
             if len(self._recent) > RECENT_RESULTS:
                 self._recent.popitem(last=False)
-        return found[1]
+        return found
+
+
+class _Encoded(NamedTuple):
+    result: object
+    body: str  # its JSON
+    frames: dict[str, bytes]  # operation id: the framed next message
+
+
+def _next(operation_id: object, body: str) -> str:
+    return f'{{"id":{_json(operation_id)},"type":"next","payload":{{"data":{body}}}}}'
 
 
 def _json(data: object) -> str:

@@ -150,11 +150,15 @@ class QueryLimitsExtension(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         """graphql-core's rules, with its introspection depth rule swapped for a coded one."""
         context = self.execution_context
+        rules = context.validation_rules
         context.validation_rules = (
-            *(rule for rule in context.validation_rules if rule is not MaxIntrospectionDepthRule),
+            *(rule for rule in rules if rule is not MaxIntrospectionDepthRule),
             *_validation_rules(self.limits, context.variables or {}, context.operation_name),
         )
         yield
+        # The limits rule is a class made for this operation: a subscription's context lives
+        # for hours, and should not keep it.
+        context.validation_rules = rules
 
     def on_parse(self) -> Iterator[None]:
         """Parse here, within the limits; strawberry then skips its own unlimited parse.

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import (
-    Callable,
-    Coroutine,
-)
+from collections.abc import Callable, Hashable
 from contextvars import ContextVar
 from typing import Any, Protocol
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 
-from hub.events.delivery import Delivery, Unsendable, start_now
+from hub.events.delivery import Delivery
 from schema.live.context import LiveContext
 from schema.live.execution import SharedEventExecution
 
@@ -23,11 +19,9 @@ log = logging.getLogger("hub.events")
 class Outlet(Protocol):
     """One operation's way out to its socket (the WebSocket layer's)."""
 
-    def open(self) -> bool:
-        """Still subscribed: neither completed by either side nor its socket gone."""
-
-    def next(self, data: object) -> Coroutine[Any, Any, None]:
-        """Send a ``next`` message carrying ``{"data": data}``."""
+    def write(self, data: object) -> bool:
+        """Write a ``next`` message carrying ``{"data": data}`` now, if the operation is still
+        on and its socket takes it at once; False having written nothing."""
 
 
 OUTLET: ContextVar[Outlet | None] = ContextVar("hub_outlet", default=None)  # per operation task
@@ -36,7 +30,7 @@ OUTLET: ContextVar[Outlet | None] = ContextVar("hub_outlet", default=None)  # pe
 class LiveSender:
     """Sends one subscription's live events straight to its socket, from the stream's task
     (``hub.events.delivery.Direct``): the result executed once per event and kind of
-    subscriber, the message encoded once (``GraphQLWebSocket.encode_json``)."""
+    subscriber, the frame encoded once (``GraphQLWebSocket.frame``)."""
 
     __slots__ = ("context", "outlet", "wrap")
 
@@ -45,17 +39,17 @@ class LiveSender:
         self.outlet = outlet
         self.wrap = wrap
 
-    async def send(self, delivery: Delivery[Any, Any]) -> asyncio.Future[None] | None:
-        outlet = self.outlet
-        if not outlet.open():
-            raise Unsendable
-        data = await self._data(delivery)
-        if data is None or not outlet.open():
-            raise Unsendable
-        try:
-            return start_now(outlet.next(data))
-        except Exception as error:  # the socket is going: the subscriber's task finds out
-            raise Unsendable from error
+    @property
+    def group(self) -> Hashable:
+        executor = self.context.executor
+        sharing = executor.sharing() if executor is not None else None
+        return sharing if sharing is not None else id(self)
+
+    async def prepare(self, delivery: Delivery[Any, Any]) -> object | None:
+        return await self._data(delivery)
+
+    def write(self, prepared: object) -> bool:
+        return self.outlet.write(prepared)
 
     async def _data(self, delivery: Delivery[Any, Any]) -> object | None:
         executor = self.context.executor

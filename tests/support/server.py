@@ -20,6 +20,8 @@ import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.config import LifespanType
 
+from hub.events.frames import PROTOCOL
+
 __all__ = ["serve_in_thread"]
 
 
@@ -49,10 +51,10 @@ def serve_in_thread(
     app: ASGIApp,
     *,
     host: str = "127.0.0.1",
-    startup_timeout: float = 10.0,
+    startup_timeout: float = 60.0,  # a deadline only: a loaded machine starts slowly
     shutdown_timeout: float = 10.0,
     lifespan: LifespanType = "auto",
-    ws: str = "auto",
+    ws: str = PROTOCOL,
 ) -> Iterator[str]:
     """Serve ``app`` on a free port of ``host`` and yield its base URL (``http://host:port``).
 
@@ -68,6 +70,7 @@ def serve_in_thread(
         log_level="warning",
         lifespan=lifespan,
         ws=ws,
+        ws_per_message_deflate=False,  # as `hub serve`
         timeout_graceful_shutdown=int(shutdown_timeout),
     )
     server = _ThreadedServer(config)
