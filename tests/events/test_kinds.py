@@ -8,8 +8,8 @@ id) to another, nor an event to a viewer who may not see it.
 from __future__ import annotations
 
 import pytest
-from hub.actors import Role
 
+from hub.auth.actors import Role
 from tests.cases.factories import REPORT, Actors, ok, report_noise
 from tests.conftest import GraphQLClient
 from tests.events.client import connect
