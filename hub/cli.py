@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import logging.config
 import os
 import socket
 import tempfile
@@ -69,11 +70,13 @@ def serve(
     if workers > 1 and not os.environ.get(MULTIPROCESS_DIR):
         # The workers share their metrics through files (prometheus-client's multi-process mode).
         os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="hub-metrics-")
+    log_config = logging_config(settings)
     if workers > 1 and not settings.redis_url:
-        typer.echo(
-            "warning: without HUB_REDIS_URL each worker hears the others' events only when it"
-            " polls the database (HUB_EVENTS_POLL_SECONDS)",
-            err=True,
+        # Said through the hub's own log configuration, so a JSON log stays JSON lines.
+        logging.config.dictConfig(log_config)
+        logging.getLogger("hub.cli").warning(
+            "without HUB_REDIS_URL each worker hears the others' events only when it"
+            " polls the database (HUB_EVENTS_POLL_SECONDS)"
         )
     uvicorn.run(
         "hub.app:create_app",
@@ -84,7 +87,7 @@ def serve(
         # A worker builds its spatial index at start-up, holding the GIL for seconds: the
         # supervisor must not take that for a hung process.
         timeout_worker_healthcheck=60,
-        log_config=logging_config(settings),
+        log_config=log_config,
         log_level=settings.log_level,
         ws_ping_interval=20,
         ws_ping_timeout=20,
