@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -102,8 +103,22 @@ def observe_release(stream: str, at: dt.datetime, now: dt.datetime) -> None:
 def watch_pool(engine: AsyncEngine) -> None:
     """Count connections in use from the pool's own checkout and checkin events."""
     pool = engine.sync_engine.pool
-    event.listen(pool, "checkout", lambda *_: POOL_IN_USE.inc())
-    event.listen(pool, "checkin", lambda *_: POOL_IN_USE.dec())
+    # A connection record counts once between its checkout and its checkin: a checkin without a
+    # counted checkout (a record invalidated, reset or checked in while disposing) is not counted.
+    out: set[int] = set()
+
+    def checked_out(_connection: Any, record: Any, *_: Any) -> None:
+        if id(record) not in out:
+            out.add(id(record))
+            POOL_IN_USE.inc()
+
+    def checked_in(_connection: Any, record: Any) -> None:
+        if id(record) in out:
+            out.discard(id(record))
+            POOL_IN_USE.dec()
+
+    event.listen(pool, "checkout", checked_out)
+    event.listen(pool, "checkin", checked_in)
 
 
 def process_ended() -> None:
