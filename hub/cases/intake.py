@@ -14,6 +14,7 @@ from hub.auth.actors import Actor
 from hub.cases.access import CaseAction, require_case_action, require_report_scope
 from hub.cases.deadlines import DeadlinePolicy
 from hub.cases.events import add_event
+from hub.cases.footprints import check_footprint
 from hub.cases.models import (
     Case,
     CaseExternalRef,
@@ -167,6 +168,8 @@ async def _placed(
         raise UnknownCategoryError(f"no category {intake.category_code!r}", field="categoryCode")
     placement = place(geo, intake)
     require_report_scope(actor, placement.subdistrict_code, placement.grid_code)
+    if intake.footprint is not None:
+        check_footprint(geo, actor, intake.footprint)
     return category, placement
 
 

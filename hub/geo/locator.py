@@ -196,6 +196,23 @@ class Locator:
             candidates = candidates[overlap > min_area]
         return sorted({str(code)[:9] for code in codes[candidates]})
 
+    def area_within(self, geometry: BaseGeometry, prefix: str) -> float:
+        """Square degrees of `geometry` inside the outlines whose codes start with `prefix`.
+
+        A prefix of up to 9 digits (a district or a street office) is measured against the
+        street office outlines when there are any; a longer one (a community or a grid) against
+        the grids. The outlines tile the city, so their overlaps with `geometry` add up.
+        """
+        if len(prefix) <= 9 and len(self._streets) > 0:
+            codes, tree, geometries = self._street_codes, self._street_tree, self._streets
+        else:
+            codes, tree, geometries = self._grid_codes, self._grid_tree, self._grids
+        candidates = tree.query(geometry, predicate="intersects")
+        ours = [int(i) for i in candidates if str(codes[i]).startswith(prefix)]
+        if not ours:
+            return 0.0
+        return float(shapely.area(shapely.intersection(geometry, geometries[ours])).sum())
+
 
 def _sorted_by_code(codes: Sequence[str], geometries: Geometries) -> tuple[GeomArray, GeomArray]:
     code_array: GeomArray = np.asarray(list(codes), dtype=object)
