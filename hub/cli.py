@@ -30,6 +30,7 @@ from hub.db import create_engine, create_sessionmaker
 from hub.demo.load import load_demo_data
 from hub.events.feed import announce_commits
 from hub.events.frames import PROTOCOL as WEBSOCKET_PROTOCOL
+from hub.http.slowclients import BoundedH11Protocol
 from hub.keys import Rotation, rotate_contacts
 from hub.observability.logs import logging_config
 from hub.observability.metrics import MULTIPROCESS_DIR
@@ -94,6 +95,7 @@ def serve(
         # Events are small JSON: compressing each costs CPU and a zlib context per socket.
         ws_per_message_deflate=False,
         ws=WEBSOCKET_PROTOCOL,  # writes frames encoded once per fan-out
+        http=BoundedH11Protocol,  # deadlines for a request's headers and body
     )
 
 

@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     introspection: bool = True
     field_suggestions: bool = True
     request_timeout_seconds: float = Field(default=10.0, gt=0)
+    http_header_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="for a request's line and headers, from its first byte"
+    )
+    http_body_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="for a request's whole body, after its headers"
+    )
     batching: bool = False
     max_batch_size: int = Field(default=10, ge=1, le=100)
     rate_limit_per_minute: int = Field(default=1200, ge=0, description="per token; 0 = off")
