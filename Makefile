@@ -59,8 +59,11 @@ typecheck: $(STAMP)
 	$(BIN)/mypy hub schema adapters bench
 
 # Backends: HUB_TEST_BACKENDS=sqlite,postgresql with HUB_TEST_POSTGRES_URL (see .ci/run).
+# The suite runs in TEST_WORKERS processes (pytest-xdist), each on private databases of its own;
+# a test file stays on one worker, so its module fixtures (hub processes, receivers) start once.
+TEST_WORKERS ?= 4
 test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) $(CJK_FONT) $(GRAPHIQL) $(BOARD) lint typecheck
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 schema: $(STAMP)
 	$(BIN)/python -m schema > schema/schema.graphql
