@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import ipaddress
 import logging
 import logging.config
 import os
@@ -17,6 +18,9 @@ import typer
 import uvicorn
 from cryptography.fernet import Fernet
 from rich.console import Console
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from adapters.cli import adapters_command, quarantine_command, sync_command
 from adapters.standing import connections_app
@@ -25,11 +29,13 @@ from hub.auth.actors import Role
 from hub.auth.samples import sample_tokens
 from hub.auth.tokens import mint
 from hub.backup import BackupError, backup, restore
-from hub.config import get_settings
+from hub.config import DEMO_JWT_SECRET, Settings, get_settings
 from hub.db import create_engine, create_sessionmaker
 from hub.demo.load import load_demo_data
+from hub.departments.models import Department
 from hub.events.feed import announce_commits
 from hub.events.frames import PROTOCOL as WEBSOCKET_PROTOCOL
+from hub.geo.models import Grid, Jurisdiction
 from hub.http.slowclients import BoundedH11Protocol
 from hub.keys import Rotation, rotate_contacts
 from hub.observability.logs import logging_config
@@ -68,6 +74,10 @@ def serve(
 ) -> None:
     """Serve the hub (GraphQL at /graphql); workers share the port, and events through Redis."""
     settings = get_settings()
+    problem = unsafe_start(host, settings)
+    if problem:
+        console.print(f"[red]hub serve refuses to listen on {host}:[/] {problem}")
+        raise typer.Exit(2)
     if workers > 1 and not os.environ.get(MULTIPROCESS_DIR):
         # The workers share their metrics through files (prometheus-client's multi-process mode).
         os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="hub-metrics-")
@@ -97,6 +107,34 @@ def serve(
         ws=WEBSOCKET_PROTOCOL,  # writes frames encoded once per fan-out
         http=BoundedH11Protocol,  # deadlines for a request's headers and body
     )
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may well resolve to a public interface
+
+
+def unsafe_start(host: str, settings: Settings) -> str | None:
+    """Why a hub reachable from other machines must not start with these settings, if so."""
+    if is_loopback(host):
+        return None  # the embedded demo, on this machine only
+    verifies_with_secret = not (settings.jwt_public_key or settings.jwks_url)
+    if verifies_with_secret and settings.jwt_secret == DEMO_JWT_SECRET:
+        return (
+            "HUB_JWT_SECRET is the demo's public default, so anyone could sign tokens; "
+            "set HUB_JWT_SECRET to a random secret of at least 32 bytes "
+            "(or verify RS256 tokens with HUB_JWT_PUBLIC_KEY / HUB_JWKS_URL)"
+        )
+    if not settings.pii_key:
+        return (
+            "HUB_PII_KEY is not set, so reporters' contacts would be encrypted with a key "
+            "derived from the token secret; set HUB_PII_KEY (make one with `hub pii key`)"
+        )
+    return None
 
 
 @db_app.command("upgrade")
@@ -276,7 +314,9 @@ def token(
     ttl_minutes: Annotated[int | None, typer.Option(min=1, help="Lifetime.")] = None,
 ) -> None:
     """Print a JWT signed with the configured secret."""
-    problem = _claims_problem(role, jurisdiction, department)
+    problem = _claims_problem(role, jurisdiction, department) or _unknown_code(
+        jurisdiction, department
+    )
     if problem:
         raise typer.BadParameter(problem)
     if role is Role.DEPARTMENT and sub is None:
@@ -311,6 +351,42 @@ def _claims_problem(role: Role, jurisdiction: str | None, department: str | None
         return f"--jurisdiction {jurisdiction!r} is not a {role.value}'s division code"
     if role is Role.DEPARTMENT and not department:
         return "a DEPARTMENT token needs --department (e.g. 110102.URBAN_MANAGEMENT)"
+    return None
+
+
+def _unknown_code(jurisdiction: str | None, department: str | None) -> str | None:
+    """A code the database does not know would make a token that sees or does nothing."""
+    if jurisdiction is None and department is None:
+        return None
+    url = get_settings().database_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        return f"no database at {parsed.database} to check the codes in (HUB_DATABASE_URL)"
+    return asyncio.run(_unknown_in(url, jurisdiction, department))
+
+
+async def _unknown_in(url: str, jurisdiction: str | None, department: str | None) -> str | None:
+    parsed = make_url(url)
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            if jurisdiction is not None:
+                table = Grid if len(jurisdiction) == 15 else Jurisdiction
+                known = await connection.scalar(
+                    select(table.code).where(table.code == jurisdiction)
+                )
+                if known is None:
+                    return f"--jurisdiction {jurisdiction!r}: no such division in the hub"
+            if department is not None:
+                known = await connection.scalar(
+                    select(Department.code).where(Department.code == department)
+                )
+                if known is None:
+                    return f"--department {department!r}: no such department in the hub"
+    except (DBAPIError, OSError) as error:
+        return f"cannot read the codes from {parsed.render_as_string()}: run `hub init` ({error})"
+    finally:
+        await engine.dispose()
     return None
 
 

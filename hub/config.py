@@ -14,6 +14,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_SQLITE_PATH = Path("var") / "hub.sqlite3"
 
 
+# Public (it is in the source): fine for a demo on loopback, refused by `hub serve` elsewhere.
+DEMO_JWT_SECRET = "change-me-embedded-demo-secret-0123456789"
+
+
 class Settings(BaseSettings):
     """Everything the hub reads from its environment.
 
@@ -29,7 +33,7 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(default=None, description="Redis for fan-out; none = in-process")
     jwt_secret: str = Field(
-        default="change-me-embedded-demo-secret-0123456789",
+        default=DEMO_JWT_SECRET,
         min_length=32,
         description="HS256 secret for the embedded default (at least 32 bytes)",
     )

@@ -32,7 +32,7 @@ def run_hub(
     )
 
 
-def test_token_mints_a_jwt_with_the_given_claims() -> None:
+def test_token_mints_a_jwt_with_the_given_claims(loaded_database: str) -> None:
     result = run_hub(
         "token",
         "--role",
@@ -41,6 +41,7 @@ def test_token_mints_a_jwt_with_the_given_claims() -> None:
         "110102",
         "--department",
         "110102.URBAN_MANAGEMENT",
+        url=loaded_database,
     )
     assert result.returncode == 0, result.stderr
     claims = jwt.decode(
