@@ -102,7 +102,9 @@ async def _driver_insert(
         connection = await session.connection()
         ready = []
         for model in reversed(WRITTEN):
-            writer = BulkInsert.of(model, [key for key in rows[model][0] if key != "id"])
+            # Ids as the sync gave them: the children refer to them (a fresh id from the table's
+            # sequence would not be the one a child row names).
+            writer = BulkInsert.of(model, list(rows[model][0]))
             plan = writer.plan(connection.dialect)
             ready.append((plan.sql, writer.parameters(connection.dialect, rows[model])))
         started = time.perf_counter()
