@@ -1,12 +1,15 @@
-"""Writing cases from a source: intake, then the lifecycle, keyed by (system, id there).
+"""The base of the adapters that bring cases (hotline, Open311, digital urban management).
 
-Used by every adapter that brings cases (hotline, Open311, digital urban management):
+A case adapter reads its source and parses records into ``CaseRecord``s; the writing is the
+hub's. Records are keyed by (system, id there) and compared by version
+(``case_external_ref.source_version``):
 
-- a record the hub has never seen is taken in (``hub.cases.intake.report``) and moved to the
-  stage its source gives (``adapters.lifecycle``); in a batch, brand-new cases go in through the
-  bulk path (``adapters.bulk``) instead, which writes the same rows with a few statements;
-- a record the hub has is compared by version (``case_external_ref.source_version``): an older
-  or equal version changes nothing, a newer one moves the case on through the case service.
+- a record the hub has never seen is taken in and moved to the stage its source gives: in a
+  batch through ``hub.cases.batch.report_many``, alone through ``hub.cases.intake.report``
+  and the case service (``hub.cases.progress.apply_steps``) — one row builder and one
+  lifecycle either way;
+- a record the hub has is moved on through the case service if its version is newer; an
+  older or equal version changes nothing.
 """
 
 from __future__ import annotations
@@ -14,60 +17,35 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters import bulk
-from adapters.contract import AdapterContext, Outcome, Parsed, Rejection, Writer, write_one
-from adapters.lifecycle import AdapterActors, CaseUpdate, Stage, apply_steps, plan
+from adapters.contract import (
+    Adapter,
+    AdapterContext,
+    CursorT,
+    Outcome,
+    Parsed,
+    Rejection,
+    SettingsT,
+    Writer,
+    write_one,
+)
+from adapters.roster import Roster
+from hub.auth.actors import Role
 from hub.cases import intake, service
-from hub.cases.models import Case, CaseEvent, CaseExternalRef, CaseSource, Priority
-from hub.categories.models import Category
-from hub.geo.models import Jurisdiction, JurisdictionLevel
+from hub.cases.batch import CaseRecord, Names, Reference, report_many
+from hub.cases.models import Case, CaseEvent, CaseExternalRef
+from hub.cases.progress import StepActors, apply_steps, plan
+from hub.errors import DomainError
+
+__all__ = ["CaseAdapter", "CaseRecord"]
 
 log = logging.getLogger("adapters.cases")
-
-
-@dataclass(frozen=True, slots=True)
-class CaseRecord:
-    """A case as a source describes it, already validated, mapped and located."""
-
-    description: str
-    category_code: str
-    source: CaseSource
-    reported_at: dt.datetime
-    subdistrict_code: str
-    point: tuple[float, float] | None = None  # WGS84 (lng, lat), inside ``grid_code``
-    grid_code: str | None = None
-    address: str | None = None
-    contact: str | None = None
-    priority: Priority = Priority.ROUTINE
-    update: CaseUpdate = field(default_factory=lambda: CaseUpdate(Stage.RECEIVED))
-
-
-@dataclass(frozen=True, slots=True)
-class Names:
-    """Names the intake puts in a case's title, loaded once per run."""
-
-    categories: dict[str, str]
-    streets: dict[str, str]
-
-    @classmethod
-    async def load(cls, session: AsyncSession) -> Names:
-        categories = dict((await session.execute(select(Category.code, Category.name))).all())
-        streets = dict(
-            (
-                await session.execute(
-                    select(Jurisdiction.code, Jurisdiction.name).where(
-                        Jurisdiction.level == JurisdictionLevel.SUBDISTRICT
-                    )
-                )
-            ).all()
-        )
-        return cls(categories, streets)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,27 +54,30 @@ class _Known:
     version: dt.datetime | None
 
 
-class CaseWriter:
-    """Puts ``CaseRecord``s of one source system into the hub."""
+class CaseAdapter(Adapter[SettingsT, CursorT, CaseRecord]):
+    """Subclass with ``read`` and ``parse``; set ``role`` (who the source acts as) and
+    ``versioned`` (whether a record's version orders its changes)."""
 
-    def __init__(
-        self,
-        *,
-        system: str,
-        actors: AdapterActors,
-        context: AdapterContext,
-        versioned: bool = True,
-        use_bulk: bool = True,
-    ) -> None:
-        self.system = system
-        self.actors = actors
-        self.context = context
-        self.versioned = versioned
-        self.use_bulk = use_bulk
+    needs_geo = True
+    role: ClassVar[Role] = Role.CITY_PLATFORM
+    versioned: ClassVar[bool] = True
+
+    def __init__(self, settings: SettingsT, context: AdapterContext) -> None:
+        super().__init__(settings, context)
+        self.actors = StepActors.of(self.name, self.role)
         self.names = Names({}, {})
+        self.roster = Roster()
+        self.category_by_name: dict[str, str] = {}
+
+    @property
+    def batch_intake(self) -> bool:
+        """Whether new cases of a batch go in together (``report_many``) or one by one."""
+        return True
 
     async def prepare(self, session: AsyncSession) -> None:
         self.names = await Names.load(session)
+        self.roster = await Roster.load(session)
+        self.category_by_name = {name: code for code, name in self.names.categories.items()}
 
     async def write(self, session: AsyncSession, item: Parsed[CaseRecord]) -> Outcome:
         """One record through the intake and the case service (the API's own path)."""
@@ -112,7 +93,7 @@ class CaseWriter:
     async def write_many(
         self, session: AsyncSession, items: Sequence[Parsed[CaseRecord]]
     ) -> list[Outcome | Rejection]:
-        """A batch: duplicates settled in memory, new cases in bulk, known ones one by one."""
+        """A batch: duplicates settled in memory, new cases together, known ones one by one."""
         outcomes: list[Outcome | Rejection] = [Outcome.UNCHANGED] * len(items)
         chosen = self._latest_of_each(items)
         known = await self._known(session, [items[i].provenance.source_id for i in chosen])
@@ -129,18 +110,28 @@ class CaseWriter:
     async def _create(
         self, session: AsyncSession, items: list[Parsed[CaseRecord]]
     ) -> list[Outcome | Rejection]:
-        if self.use_bulk and items:
+        if self.batch_intake and items:
             try:
                 async with session.begin_nested():
-                    await bulk.insert_cases(
-                        session, items, system=self.system, actors=self.actors, writer=self
+                    await report_many(
+                        session,
+                        [item.item for item in items],
+                        references=[self._reference(item) for item in items],
+                        settings=self.context.settings,
+                        names=self.names,
+                        actors=self.actors,
+                        now=self.context.now(),
+                        versioned=self.versioned,
                     )
                 return [Outcome.CREATED] * len(items)
-            except SQLAlchemyError as error:
-                # A race with another writer, or a row the bulk path did not foresee: the slow
-                # path below isolates the record at fault.
-                log.warning("bulk intake failed, going record by record: %s", error)
+            except (SQLAlchemyError, DomainError) as error:
+                # A race with another writer, or a record the state machine or the database
+                # refuses: one by one, the record at fault is rejected alone.
+                log.warning("batch intake failed, going record by record: %s", error)
         return [await write_one(self.write, session, item) for item in items]
+
+    def _reference(self, item: Parsed[CaseRecord]) -> Reference:
+        return Reference(self.name, item.provenance.source_id, item.provenance.version)
 
     def _latest_of_each(self, items: Sequence[Parsed[CaseRecord]]) -> list[int]:
         """Index of the newest version (furthest stage when unversioned) of each source id."""
@@ -168,7 +159,7 @@ class CaseWriter:
                 CaseExternalRef.case_id,
                 CaseExternalRef.source_version,
             ).where(
-                CaseExternalRef.system == self.system,
+                CaseExternalRef.system == self.name,
                 CaseExternalRef.external_id.in_(source_ids),
             )
         )
@@ -185,7 +176,7 @@ class CaseWriter:
             address=record.address,
             reported_at=record.reported_at,
             reporter_contact=record.contact,
-            external_ref=(self.system, item.provenance.source_id),
+            external_ref=(self.name, item.provenance.source_id),
             source_version=item.provenance.version,
         )
 
@@ -239,7 +230,7 @@ class CaseWriter:
         if version is not None and (found.version is None or version > found.version):
             ref = await session.scalar(
                 select(CaseExternalRef).where(
-                    CaseExternalRef.system == self.system,
+                    CaseExternalRef.system == self.name,
                     CaseExternalRef.external_id == item.provenance.source_id,
                 )
             )

@@ -17,16 +17,13 @@ from typing import Any
 import httpx
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.cases import CaseRecord, CaseWriter
+from adapters.cases import CaseAdapter, CaseRecord
 from adapters.contract import (
-    Adapter,
     AdapterContext,
     AdapterSettings,
     Batch,
     Cursor,
-    Outcome,
     Parsed,
     Provenance,
     RecordRejectedError,
@@ -36,11 +33,9 @@ from adapters.contract import (
 )
 from adapters.fields import clean_point, required_time
 from adapters.files import text_field
-from adapters.lifecycle import AdapterActors, CaseUpdate, Stage
 from adapters.placing import Place, by_address, locate_points
-from adapters.roster import Roster
-from hub.auth.actors import Role
 from hub.cases.models import CaseSource
+from hub.cases.progress import CaseUpdate, Stage
 from hub.errors import DomainError
 
 MAX_WINDOW = dt.timedelta(days=90)
@@ -74,23 +69,15 @@ def _stamp(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-class Open311Adapter(Adapter[Open311Settings, Open311Cursor, CaseRecord]):
+class Open311Adapter(CaseAdapter[Open311Settings, Open311Cursor]):
     name = "open311"
     summary = "Any Open311 GeoReport v2 server, in windows of updated_datetime."
     settings_model = Open311Settings
     cursor_model = Open311Cursor
-    needs_geo = True
 
     def __init__(self, settings: Open311Settings, context: AdapterContext) -> None:
         super().__init__(settings, context)
-        self.writer = CaseWriter(
-            system=self.name,
-            actors=AdapterActors.of(self.name, Role.CITY_PLATFORM),
-            context=context,
-        )
-        self.roster = Roster()
         self.services: dict[str, str] = {}
-        self.category_by_name: dict[str, str] = {}
 
     def _client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
@@ -160,11 +147,6 @@ class Open311Adapter(Adapter[Open311Settings, Open311Cursor, CaseRecord]):
             return
         yield found, end
 
-    async def prepare(self, session: AsyncSession) -> None:
-        await self.writer.prepare(session)
-        self.roster = await Roster.load(session)
-        self.category_by_name = {name: code for code, name in self.writer.names.categories.items()}
-
     def parse(self, records: Sequence[SourceRecord]) -> list[Parsed[CaseRecord] | Rejection]:
         geo = self.context.geo
         points = [clean_point(r.raw.get("long"), r.raw.get("lat")) for r in records]
@@ -224,11 +206,3 @@ class Open311Adapter(Adapter[Open311Settings, Open311Cursor, CaseRecord]):
             update=update,
         )
         return Parsed(record, Provenance(self.name, request_id, updated), case)
-
-    async def write(self, session: AsyncSession, item: Parsed[CaseRecord]) -> Outcome:
-        return await self.writer.write(session, item)
-
-    async def write_many(
-        self, session: AsyncSession, items: Sequence[Parsed[CaseRecord]]
-    ) -> list[Outcome | Rejection]:
-        return await self.writer.write_many(session, items)

@@ -16,15 +16,11 @@ from typing import Any
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.cases import CaseRecord, CaseWriter
+from adapters.cases import CaseAdapter, CaseRecord
 from adapters.contract import (
-    Adapter,
-    AdapterContext,
     AdapterSettings,
     Batch,
-    Outcome,
     Parsed,
     Provenance,
     RecordRejectedError,
@@ -43,11 +39,9 @@ from adapters.files import (
     require_file,
     text_field,
 )
-from adapters.lifecycle import AdapterActors, CaseUpdate, Stage
 from adapters.placing import locate_points
-from adapters.roster import Roster
-from hub.auth.actors import Role
 from hub.cases.models import CaseSource
+from hub.cases.progress import CaseUpdate, Stage
 from hub.errors import DomainError
 
 # (kind, class code) → (name, hub category); a minor class not listed takes its major's row.
@@ -114,23 +108,16 @@ def classify(kind: str, class_code: str) -> tuple[str, str] | None:
     return CLASSES.get((kind, class_code)) or CLASSES.get((kind, class_code[:2]))
 
 
-class UrbanManagementAdapter(Adapter[UrbanSettings, FileCursor, CaseRecord]):
+class UrbanManagementAdapter(CaseAdapter[UrbanSettings, FileCursor]):
     name = "urban-management"
     summary = "Digital urban management reports (数字城管): JSON Lines, GB/T 30428 class codes."
     settings_model = UrbanSettings
     cursor_model = FileCursor
-    needs_geo = True
+    versioned = False
 
-    def __init__(self, settings: UrbanSettings, context: AdapterContext) -> None:
-        super().__init__(settings, context)
-        self.writer = CaseWriter(
-            system=self.name,
-            actors=AdapterActors.of(self.name, Role.CITY_PLATFORM),
-            context=context,
-            versioned=False,
-            use_bulk=settings.bulk,
-        )
-        self.roster = Roster()
+    @property
+    def batch_intake(self) -> bool:
+        return self.settings.bulk
 
     async def check(self) -> None:
         require_file(Path(self.settings.source))
@@ -142,10 +129,6 @@ class UrbanManagementAdapter(Adapter[UrbanSettings, FileCursor, CaseRecord]):
             records, cursor=cursor, digest=digest_of(data), size=self.settings.batch_size
         ):
             yield batch
-
-    async def prepare(self, session: AsyncSession) -> None:
-        await self.writer.prepare(session)
-        self.roster = await Roster.load(session)
 
     def parse(self, records: Sequence[SourceRecord]) -> list[Parsed[CaseRecord] | Rejection]:
         points = [clean_point(r.raw.get("x"), r.raw.get("y")) for r in records]
@@ -207,14 +190,6 @@ class UrbanManagementAdapter(Adapter[UrbanSettings, FileCursor, CaseRecord]):
             update=update,
         )
         return Parsed(record, Provenance(self.name, event_id, None), case)
-
-    async def write(self, session: AsyncSession, item: Parsed[CaseRecord]) -> Outcome:
-        return await self.writer.write(session, item)
-
-    async def write_many(
-        self, session: AsyncSession, items: Sequence[Parsed[CaseRecord]]
-    ) -> list[Outcome | Rejection]:
-        return await self.writer.write_many(session, items)
 
 
 def _event_id(raw: dict[str, Any]) -> str | None:

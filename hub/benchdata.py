@@ -1,8 +1,9 @@
 """A city-sized data set for the benchmarks: N realistic cases over the last days.
 
 The demo's synthetic traffic (``hub.demo.synthetic``), written the way the demo's month is --
-cases with their dispatches, places and timelines through the batch write path -- one day per
-transaction, so a long fill can be stopped and what was committed stays consistent.
+cases with their dispatches, places and timelines through the batch intake
+(``hub.cases.batch.report_many``) -- one day per transaction, so a long fill can be stopped
+and what was committed stays consistent.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.bootstrap import load_reference_data
+from hub.config import Settings
 from hub.db import transaction, utcnow
 from hub.demo.synthetic import Plan, generate
 from hub.geo.index import GeoIndex
@@ -31,6 +33,7 @@ async def fill(
     days: int,
     seed: int = 2026,
     progress: Callable[[int], None] | None = None,
+    settings: Settings | None = None,
 ) -> int:
     """Add ``cases`` synthetic cases reported over the ``days`` before now; return how many."""
     await load_reference_data(sessionmaker)
@@ -43,7 +46,7 @@ async def fill(
             continue
         plan = Plan(per_day=size, days=1, end=end - dt.timedelta(days=day), seed=seed + day)
         async with transaction(sessionmaker) as session:
-            made += await generate(session=session, geo=geo, plan=plan)
+            made += await generate(session=session, geo=geo, plan=plan, settings=settings)
         if progress is not None:
             progress(made)
     return made

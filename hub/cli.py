@@ -265,7 +265,8 @@ def bench_data(
 
 
 async def _bench_data(cases: int, days: int, seed: int) -> int:
-    engine = create_engine(get_settings().database_url)
+    settings = get_settings()
+    engine = create_engine(settings.database_url)
     try:
         await migrate.upgrade(engine)
 
@@ -273,7 +274,12 @@ async def _bench_data(cases: int, days: int, seed: int) -> int:
             console.print(f"  {made:,} cases", highlight=False)
 
         return await benchdata.fill(
-            create_sessionmaker(engine), cases=cases, days=days, seed=seed, progress=progress
+            create_sessionmaker(engine),
+            cases=cases,
+            days=days,
+            seed=seed,
+            progress=progress,
+            settings=settings,
         )
     finally:
         await engine.dispose()

@@ -18,15 +18,11 @@ from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.cases import CaseRecord, CaseWriter
+from adapters.cases import CaseAdapter, CaseRecord
 from adapters.contract import (
-    Adapter,
-    AdapterContext,
     AdapterSettings,
     Batch,
-    Outcome,
     Parsed,
     Provenance,
     RecordRejectedError,
@@ -49,12 +45,11 @@ from adapters.files import (
     text_field,
 )
 from adapters.hotline.categories import map_category
-from adapters.lifecycle import AdapterActors, CaseUpdate, Stage
 from adapters.placing import Place, by_address, locate_points
-from adapters.roster import Roster
 from hub.auth.actors import Role
 from hub.cases.intake import CLOCK_SKEW, MAX_DESCRIPTION
 from hub.cases.models import CaseSource
+from hub.cases.progress import CaseUpdate, Stage
 from hub.errors import DomainError
 
 STAGES = {
@@ -107,21 +102,16 @@ def _order_no(raw: dict[str, Any]) -> str | None:
     return text_field(raw, "order_no") or None
 
 
-class HotlineAdapter(Adapter[HotlineSettings, FileCursor, CaseRecord]):
+class HotlineAdapter(CaseAdapter[HotlineSettings, FileCursor]):
     name = "hotline-12345"
     summary = "12345 hotline work orders: JSON Lines or CSV, UTF-8 or GB18030, GCJ-02 points."
     settings_model = HotlineSettings
     cursor_model = FileCursor
-    needs_geo = True
+    role = Role.HOTLINE
 
-    def __init__(self, settings: HotlineSettings, context: AdapterContext) -> None:
-        super().__init__(settings, context)
-        actors = AdapterActors.of(self.name, Role.HOTLINE)
-        self.writer = CaseWriter(
-            system=self.name, actors=actors, context=context, use_bulk=settings.bulk
-        )
-        self.roster = Roster()
-        self.category_by_name: dict[str, str] = {}
+    @property
+    def batch_intake(self) -> bool:
+        return self.settings.bulk
 
     async def check(self) -> None:
         require_file(Path(self.settings.source))
@@ -144,11 +134,6 @@ class HotlineAdapter(Adapter[HotlineSettings, FileCursor, CaseRecord]):
         ):
             yield batch
 
-    async def prepare(self, session: AsyncSession) -> None:
-        await self.writer.prepare(session)
-        self.roster = await Roster.load(session)
-        self.category_by_name = {name: code for code, name in self.writer.names.categories.items()}
-
     def parse(self, records: Sequence[SourceRecord]) -> list[Parsed[CaseRecord] | Rejection]:
         drafts: list[Draft | Rejection] = [self._draft(record) for record in records]
         places = self._place([d for d in drafts if isinstance(d, Draft)])
@@ -162,14 +147,6 @@ class HotlineAdapter(Adapter[HotlineSettings, FileCursor, CaseRecord]):
             except DomainError as error:
                 results.append(Rejection(draft.record, error.message))
         return results
-
-    async def write(self, session: AsyncSession, item: Parsed[CaseRecord]) -> Outcome:
-        return await self.writer.write(session, item)
-
-    async def write_many(
-        self, session: AsyncSession, items: Sequence[Parsed[CaseRecord]]
-    ) -> list[Outcome | Rejection]:
-        return await self.writer.write_many(session, items)
 
     def _draft(self, record: SourceRecord) -> Draft | Rejection:
         if record.problem is not None:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.actors import Actor
+from hub.cases.lifecycle import Timeline
 from hub.cases.models import Case, CaseEvent
 
 
@@ -26,3 +27,19 @@ def add_event(
     )
     session.add(event)
     return event
+
+
+def timeline_of(session: AsyncSession, case: Case) -> Timeline:
+    """The case's timeline in the session, for ``hub.cases.lifecycle``'s steps."""
+
+    def add(
+        type_: str,
+        actor: Actor,
+        *,
+        at: dt.datetime,
+        note: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        add_event(session, case, type_, actor, at=at, note=note, data=data)
+
+    return add

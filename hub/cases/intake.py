@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth.actors import Actor
 from hub.cases.access import CaseAction, require_case_action, require_report_scope
 from hub.cases.deadlines import DeadlinePolicy
-from hub.cases.events import add_event
+from hub.cases.events import timeline_of
 from hub.cases.footprints import check_footprint
+from hub.cases.lifecycle import reported
 from hub.cases.models import (
     Case,
     CaseExternalRef,
@@ -22,6 +23,7 @@ from hub.cases.models import (
     CaseSource,
     CaseStatus,
     Priority,
+    WarningLevel,
 )
 from hub.cases.service import readable_by
 from hub.categories.models import Category
@@ -196,14 +198,7 @@ async def _record(
                 source_version=intake.source_version,
             )
         )
-    add_event(
-        session,
-        case,
-        "REPORTED",
-        actor,
-        at=case.reported_at,
-        data={"source": case.source.value, "subdistrict": case.subdistrict_code},
-    )
+    reported(case, actor, timeline_of(session, case))
     return case
 
 
@@ -216,39 +211,92 @@ async def _new_case(
     now: dt.datetime,
 ) -> Case:
     reported_at = (intake.reported_at or now).astimezone(dt.UTC)
-    district = placement.subdistrict_code[:6]
-    clock = DeadlinePolicy(settings.case_deadlines).clock(
-        reported_at=reported_at, category_code=category.code, priority=intake.priority
-    )
     street = await session.get(Jurisdiction, placement.subdistrict_code)
-    where = intake.address or (street.name if street else placement.subdistrict_code)
-    case = Case(
+    row = case_row(
         number=await next_number(
-            session=session, prefix="C", district_code=district, at=reported_at
+            session=session,
+            prefix="C",
+            district_code=placement.subdistrict_code[:6],
+            at=reported_at,
         ),
-        title=f"{category.name}：{where}"[:200],
-        description=intake.description.strip(),
+        description=intake.description,
         category_code=category.code,
+        category_name=category.name,
         source=intake.source,
-        status=CaseStatus.RECEIVED,
         priority=intake.priority,
-        lat=placement.lat,
-        lng=placement.lng,
+        placement=placement,
         address=intake.address,
         footprint=intake.footprint,
-        grid_code=placement.grid_code,
-        community_code=placement.grid_code[:12] if placement.grid_code else None,
-        subdistrict_code=placement.subdistrict_code,
-        district_code=district,
-        crosses_boundary=len(placement.crossed) > 1,
+        street_name=street.name if street else None,
         reported_at=reported_at,
-        respond_by=clock.respond_by,
-        resolve_by=clock.resolve_by,
-        warn_at=clock.warn_at,
-        reporter_contact=protect(settings, intake.reporter_contact),
-        created_at=now,
-        updated_at=now,
+        contact=protect(settings, intake.reporter_contact),
+        policy=DeadlinePolicy(settings.case_deadlines),
+        now=now,
     )
+    case = Case(**row)
     session.add(case)
     await session.flush()
     return case
+
+
+def case_row(
+    *,
+    number: str,
+    description: str,
+    category_code: str,
+    category_name: str,
+    source: CaseSource,
+    priority: Priority,
+    placement: Placement,
+    address: str | None,
+    footprint: dict[str, Any] | None,
+    street_name: str | None,
+    reported_at: dt.datetime,
+    contact: bytes | None,
+    policy: DeadlinePolicy,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """A new case's row, every column named: for ``report`` and ``batch.report_many`` alike."""
+    reported_at = reported_at.astimezone(dt.UTC)
+    clock = policy.clock(reported_at=reported_at, category_code=category_code, priority=priority)
+    where = address or street_name or placement.subdistrict_code
+    grid = placement.grid_code
+    return {
+        "number": number,
+        "title": f"{category_name}：{where}"[:200],
+        "description": description.strip(),
+        "category_code": category_code,
+        "source": source,
+        "status": CaseStatus.RECEIVED,
+        "priority": priority,
+        "lat": placement.lat,
+        "lng": placement.lng,
+        "address": address,
+        "footprint": footprint,
+        "grid_code": grid,
+        "community_code": grid[:12] if grid else None,
+        "subdistrict_code": placement.subdistrict_code,
+        "district_code": placement.subdistrict_code[:6],
+        "crosses_boundary": len(placement.crossed) > 1,
+        "reported_at": reported_at,
+        "respond_by": clock.respond_by,
+        "resolve_by": clock.resolve_by,
+        "warn_at": clock.warn_at,
+        "responded_at": None,
+        "resolved_at": None,
+        "closed_at": None,
+        "respond_overdue": False,
+        "resolve_overdue": False,
+        "reporter_contact": contact,
+        "feedback_resolved": None,
+        "feedback_satisfied": None,
+        "feedback_comment": None,
+        "feedback_at": None,
+        "reopen_count": 0,
+        "warning_level": WarningLevel.GREEN,
+        "merged_into_id": None,
+        "decline_reason": None,
+        "redispatch_count": 0,
+        "created_at": now,
+        "updated_at": now,
+    }

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.actors import Actor
-from hub.cases import service
+from hub.cases import lifecycle, service
 from hub.cases.access import CaseAction, require_case_action
 from hub.cases.events import add_event
 from hub.cases.models import (
@@ -203,7 +203,7 @@ async def _after_withdrawal(
             actor,
             at=now,
             note=note,
-            data={**service.sent_record(sent), "redispatch": True},
+            data={**lifecycle.sent_record(sent), "redispatch": True},
         )
         return
     active = [

@@ -9,28 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.actors import SYSTEM, Actor, Role
 from hub.auth.policy import PermissionDeniedError, within_scope
-from hub.cases import queries
+from hub.cases import lifecycle, queries
 from hub.cases.access import CaseAction, may_see_case, require_case_action
-from hub.cases.deadlines import RED_AFTER_REOPENINGS, sign_by
-from hub.cases.events import add_event
+from hub.cases.events import add_event, timeline_of
+from hub.cases.lifecycle import assign, leader
 from hub.cases.models import (
     Case,
     CaseDispatch,
     CaseEvent,
     CaseJurisdiction,
     CaseStatus,
-    DispatchRole,
     DispatchStatus,
-    WarningLevel,
 )
-from hub.cases.rules import CaseTransition, IllegalTransitionError, next_status
+from hub.cases.rules import IllegalTransitionError
 from hub.departments.models import Department
 from hub.errors import DomainError, NotFoundError
 
@@ -91,11 +89,6 @@ def require_case_scope(actor: Actor, case: Case, action: CaseAction) -> None:
         raise PermissionDeniedError(f"case {case.number} is not in your jurisdiction")
 
 
-def _move(case: Case, transition: CaseTransition, now: dt.datetime) -> None:
-    case.status = next_status(case.status, transition)
-    case.updated_at = now
-
-
 async def dispatch(
     *,
     session: AsyncSession,
@@ -120,17 +113,10 @@ async def dispatch(
         now=now,
         note=note,
     )
-    _move(case, CaseTransition.DISPATCH, now)
-    add_event(session, case, "DISPATCHED", actor, at=now, note=note, data=sent_record(dispatches))
+    lifecycle.dispatched(
+        case, dispatches, note=note, actor=actor, now=now, timeline=timeline_of(session, case)
+    )
     return dispatches
-
-
-def sent_record(dispatches: Sequence[CaseDispatch]) -> dict[str, Any]:
-    lead = [row.department_code for row in dispatches if row.role is DispatchRole.LEAD]
-    return {
-        "departments": [row.department_code for row in dispatches],
-        "lead": lead[0] if lead else None,
-    }
 
 
 async def send(
@@ -159,22 +145,11 @@ async def send(
     ]
     if not fresh:
         raise IllegalTransitionError(f"case {case.number} is already with {', '.join(codes)}")
-    has_lead = any(
-        r.role is DispatchRole.LEAD and r.status is not DispatchStatus.WITHDRAWN
-        for r in rows.values()
-    )
-    if has_lead and lead is not None:
-        raise IllegalTransitionError(
-            f"case {case.number} already has a lead unit", field="leadDepartmentCode"
-        )
-    leader = None if has_lead else (lead or fresh[0])
+    leads = leader(case, rows.values(), fresh, lead)
     sent = []
     for code in fresh:
         row = rows.get(code) or CaseDispatch(case_id=case.id, department_code=code)
-        row.status, row.note, row.dispatched_at = DispatchStatus.DISPATCHED, note, now
-        row.role = DispatchRole.LEAD if code == leader else DispatchRole.ASSIST
-        row.sign_by, row.signed_at, row.sign_overdue, row.ruled = sign_by(now), None, False, False
-        row.responded_at = row.resolved_at = None
+        assign(row, leads=code == leads, note=note, now=now)
         sent.append(row)
     session.add_all(sent)
     return sent
@@ -219,13 +194,9 @@ async def respond(
     """The department's first reply to the caller (响应)."""
     require_case_scope(actor, case, CaseAction.RESPOND)
     own = await _own_dispatch(session, case, actor)
-    _move(case, CaseTransition.RESPOND, now)
-    if case.responded_at is None:
-        case.responded_at = now
-    if own is not None and own.responded_at is None:
-        own.status, own.responded_at = DispatchStatus.RESPONDED, now
-        own.signed_at = own.signed_at or now
-    add_event(session, case, "RESPONDED", actor, at=now, note=note)
+    lifecycle.responded(
+        case, own, note=note, actor=actor, now=now, timeline=timeline_of(session, case)
+    )
 
 
 async def resolve(
@@ -234,19 +205,9 @@ async def resolve(
     """The problem is solved (办结); an assisting unit's part is done without closing the order."""
     require_case_scope(actor, case, CaseAction.RESOLVE)
     own = await _own_dispatch(session, case, actor)
-    if own is not None and own.role is DispatchRole.ASSIST:
-        next_status(case.status, CaseTransition.RESOLVE)  # refused the same way as the lead
-        own.signed_at, own.responded_at = own.signed_at or now, own.responded_at or now
-        own.status, own.resolved_at = DispatchStatus.RESOLVED, now
-        add_event(session, case, "ASSIST_RESOLVED", actor, at=now, note=note)
-        return
-    _move(case, CaseTransition.RESOLVE, now)
-    case.responded_at = case.responded_at or now
-    case.resolved_at = now
-    if own is not None:
-        own.signed_at, own.responded_at = own.signed_at or now, own.responded_at or now
-        own.status, own.resolved_at = DispatchStatus.RESOLVED, now
-    add_event(session, case, "RESOLVED", actor, at=now, note=note)
+    lifecycle.resolved(
+        case, own, note=note, actor=actor, now=now, timeline=timeline_of(session, case)
+    )
 
 
 async def record_feedback(
@@ -265,39 +226,22 @@ async def record_feedback(
         # A duplicate's caller gets a return call too, once the main order is resolved.
         await _merged_feedback(session, case, resolved, satisfied, comment, actor, now)
         return
-    if case.status.value != "RESOLVED":
-        raise IllegalTransitionError(
-            f"a return call needs a resolved case; case {case.number} is {case.status}"
-        )
-    case.feedback_resolved, case.feedback_satisfied = resolved, satisfied
-    case.feedback_comment, case.feedback_at = comment, now
-    add_event(
-        session,
+    dispatches = await dispatches_of(session, case) if not resolved else []
+    lifecycle.feedback(
         case,
-        "FEEDBACK_RECORDED",
-        actor,
-        at=now,
-        note=comment,
-        data={"resolved": resolved, "satisfied": satisfied},
+        dispatches,
+        resolved=resolved,
+        satisfied=satisfied,
+        comment=comment,
+        actor=actor,
+        now=now,
+        timeline=timeline_of(session, case),
     )
-    if not resolved:
-        _move(case, CaseTransition.REOPEN, now)
-        case.reopen_count += 1
-        await reopen_dispatches(session, case)
-        add_event(session, case, "REOPENED", actor, at=now, note="the caller says it is not solved")
-        if case.reopen_count >= RED_AFTER_REOPENINGS and case.warning_level is not WarningLevel.RED:
-            case.warning_level = WarningLevel.RED
-            add_event(session, case, "RED_WARNING", actor, at=now, note="twice not solved")
 
 
 async def reopen_dispatches(session: AsyncSession, case: Case) -> None:
     """Back to work: the case's resolution is undone for every unit still on it."""
-    case.resolved_at = None
-    await session.execute(
-        update(CaseDispatch)
-        .where(CaseDispatch.case_id == case.id, CaseDispatch.status != DispatchStatus.WITHDRAWN)
-        .values(status=DispatchStatus.DISPATCHED, resolved_at=None)
-    )
+    lifecycle.reopen(case, await dispatches_of(session, case))
 
 
 async def _merged_feedback(
@@ -331,9 +275,7 @@ async def close(
     *, session: AsyncSession, case: Case, note: str | None, actor: Actor, now: dt.datetime
 ) -> None:
     require_case_scope(actor, case, CaseAction.CLOSE)
-    _move(case, CaseTransition.CLOSE, now)
-    case.closed_at = now
-    add_event(session, case, "CLOSED", actor, at=now, note=note)
+    lifecycle.closed(case, note=note, actor=actor, now=now, timeline=timeline_of(session, case))
 
 
 async def sweep_overdue(*, session: AsyncSession, now: dt.datetime) -> int:

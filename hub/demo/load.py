@@ -26,7 +26,9 @@ async def load_demo_data(
     async with transaction(sessionmaker) as session:
         if cases_per_day and await session.get(NumberSequence, SYNTHETIC_MARKER) is None:
             plan = Plan(per_day=cases_per_day, days=30, end=utcnow())
-            loaded["synthetic"] = await generate(session=session, geo=geo, plan=plan)
+            loaded["synthetic"] = await generate(
+                session=session, geo=geo, plan=plan, settings=settings
+            )
             session.add(NumberSequence(scope=SYNTHETIC_MARKER, value=loaded["synthetic"]))
     async with transaction(sessionmaker) as session:
         loaded["stories"] = await load_case_stories(session=session, geo=geo, settings=settings)

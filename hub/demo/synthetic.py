@@ -3,33 +3,33 @@
 Shape taken from the 12345 hotline's published figures: ~65,000 cases a day city-wide, most by
 phone, peaks mid-morning and mid-afternoon, denser in the urban core, responded within hours,
 96–98% resolved and satisfied on the return call. Deterministic for a given seed and end date.
-Rows go in through bulk inserts (the per-case API path is for real intake).
+The cases go in through the batch intake (``hub.cases.batch.report_many``): the same rows, numbers
+and lifecycle as a case reported and worked through the API.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Table, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.actors import Actor, Role
-from hub.cases.deadlines import DeadlinePolicy, sign_by
-from hub.cases.models import Case, CaseDispatch, CaseEvent, CaseJurisdiction, CaseSource, Priority
+from hub.cases.batch import CaseRecord, Names, report_many
+from hub.cases.models import CaseSource
+from hub.cases.progress import CaseUpdate, Stage, StepActors
 from hub.categories.models import Responsibility
-from hub.db import Base, BulkInsert
+from hub.config import Settings
 from hub.geo.index import GeoIndex
 from hub.geo.models import Jurisdiction, JurisdictionLevel
-from hub.numbers import BEIJING, NumberSequence
+from hub.numbers import BEIJING
 
 HOTLINE = Actor(sub="synthetic:12345", role=Role.HOTLINE, jurisdiction_code="110000")
+ACTORS = StepActors(HOTLINE)
 TIANANMEN = (116.3975, 39.9087)
 
 # (category, share of calls, what callers say)
@@ -117,40 +117,40 @@ def _department(code_of_grid: str, answerer: tuple[str, JurisdictionLevel]) -> s
     return f"{seat}.{kind}"
 
 
-async def generate(*, session: AsyncSession, geo: GeoIndex, plan: Plan, batch: int = 5_000) -> int:
-    """Insert ``plan.per_day × plan.days`` cases with dispatches, events and return calls."""
+async def generate(
+    *,
+    session: AsyncSession,
+    geo: GeoIndex,
+    plan: Plan,
+    batch: int = 5_000,
+    settings: Settings | None = None,
+) -> int:
+    """Take in ``plan.per_day × plan.days`` cases with their dispatches, steps and return calls."""
     rng = np.random.default_rng(plan.seed)
+    settings = settings or Settings()
     answerers = await _first_answerers(session)
-    names = await _street_names(session)
-    counters: Counter[str] = Counter(
-        {
-            scope: value
-            for scope, value in await session.execute(
-                select(NumberSequence.scope, NumberSequence.value).where(
-                    NumberSequence.scope.startswith("C-")
-                )
-            )
-        }
-    )
+    places = await _street_names(session)
+    names = await Names.load(session)
     total = plan.per_day * plan.days
     made = 0
     while made < total:
         size = min(batch, total - made)
-        rows = list(_rows(rng, geo, plan, size, names, counters))
-        await _insert(session, rows, answerers, plan.end)
+        records = list(_records(rng, geo, plan, size, places, answerers))
+        await report_many(
+            session, records, settings=settings, names=names, actors=ACTORS, now=plan.end
+        )
         made += size
-    await _advance_counters(session, counters)
     return made
 
 
-def _rows(
+def _records(
     rng: np.random.Generator,
     geo: GeoIndex,
     plan: Plan,
     n: int,
-    names: dict[str, str],
-    counters: Counter[str],
-) -> Iterator[dict[str, Any]]:
+    places: dict[str, str],
+    answerers: dict[str, tuple[str, JurisdictionLevel]],
+) -> Iterator[CaseRecord]:
     lngs, lats, grids = _points(geo, rng, n)
     shares = np.array([share for _, share, _ in CATEGORIES])
     picks = rng.choice(len(CATEGORIES), size=n, p=shares / shares.sum())
@@ -162,7 +162,6 @@ def _rows(
         size=n,
         p=[0.86, 0.09, 0.05],
     )
-    policy = DeadlinePolicy()
     start_day = (plan.end.astimezone(BEIJING) - dt.timedelta(days=plan.days)).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
@@ -175,154 +174,47 @@ def _rows(
         if reported >= plan.end:
             reported = plan.end - dt.timedelta(minutes=1)
         grid = grids[i]
-        scope = f"C-{grid[:6]}-{reported.astimezone(BEIJING):%Y%m%d}"
-        counters[scope] += 1
-        street, community = names.get(grid[:9], ""), names.get(grid[:12], "")
-        clock = policy.clock(
-            reported_at=reported, category_code=category, priority=Priority.ROUTINE
-        )
+        street, community = places.get(grid[:9], ""), places.get(grid[:12], "")
         address = f"{street}{community}{int(rng.integers(1, 30))}号楼"
-        yield {
-            "number": f"{scope}-{counters[scope]:06d}",
-            "title": f"{text[:12]}：{address}"[:200],
-            "description": f"{text}（{address}）",
-            "category_code": category,
-            "source": CaseSource(str(sources[i])),
-            "priority": Priority.ROUTINE,
-            "lat": lats[i],
-            "lng": lngs[i],
-            "address": address,
-            "grid_code": grid,
-            "community_code": grid[:12],
-            "subdistrict_code": grid[:9],
-            "district_code": grid[:6],
-            "reported_at": reported,
-            "respond_by": clock.respond_by,
-            "resolve_by": clock.resolve_by,
-            "warn_at": clock.warn_at,
-            "created_at": reported,
-            "updated_at": reported,
-            **_progress(rng, reported, plan.end),
-        }
+        department = _department(grid, answerers[category])
+        yield CaseRecord(
+            description=f"{text}（{address}）",
+            category_code=category,
+            source=CaseSource(str(sources[i])),
+            reported_at=reported,
+            subdistrict_code=grid[:9],
+            point=(lngs[i], lats[i]),
+            grid_code=grid,
+            address=address,
+            update=_progress(rng, reported, plan.end, department),
+        )
 
 
-def _progress(rng: np.random.Generator, reported: dt.datetime, end: dt.datetime) -> dict[str, Any]:
-    """How far a case got by ``end``: responded in hours, resolved in days, called back."""
+def _progress(
+    rng: np.random.Generator, reported: dt.datetime, end: dt.datetime, department: str
+) -> CaseUpdate:
+    """How far a case got by ``end``: sent at once, responded in hours, resolved in days,
+    called back."""
+    sent = min(reported + dt.timedelta(minutes=10), end - dt.timedelta(seconds=1))
     respond = reported + dt.timedelta(hours=float(rng.lognormal(1.0, 0.9)))
     resolve = respond + dt.timedelta(hours=float(rng.lognormal(3.2, 1.0)))
     feedback = resolve + dt.timedelta(hours=float(rng.uniform(2, 48)))
-    state: dict[str, Any] = {
-        "status": "DISPATCHED",
-        "responded_at": None,
-        "resolved_at": None,
-        "closed_at": None,
-        "feedback_at": None,
-        "feedback_resolved": None,
-        "feedback_satisfied": None,
-        "reopen_count": 0,
-    }
+    stage, resolved, satisfied = Stage.DISPATCHED, None, None
     if respond < end:
-        state.update(status="RESPONDED", responded_at=respond)
+        stage = Stage.RESPONDED
     if resolve < end:
-        state.update(status="RESOLVED", resolved_at=resolve)
+        stage = Stage.RESOLVED
     if feedback < end and rng.random() < 0.9:
-        solved = bool(rng.random() < 0.965)
-        state.update(
-            feedback_at=feedback,
-            feedback_resolved=solved,
-            feedback_satisfied=bool(solved and rng.random() < 0.99) or rng.random() < 0.2,
-        )
-        if solved:
-            state.update(status="CLOSED", closed_at=feedback)
-        else:
-            state.update(status="DISPATCHED", resolved_at=None, reopen_count=1)
-    return state
-
-
-async def _insert(
-    session: AsyncSession,
-    rows: list[dict[str, Any]],
-    answerers: dict[str, tuple[str, JurisdictionLevel]],
-    end: dt.datetime,
-) -> None:
-    # Core inserts (executemany), not ORM bulk saves: several times faster for plain rows.
-    # An executemany compiles its parameters from the first row: every row names the same keys.
-    keys = rows[0].keys()
-    if any(row.keys() != keys for row in rows):
-        raise ValueError("synthetic case rows of one batch must name the same columns")
-    table = _table(Case)
-    created = await session.execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+        stage = Stage.VISITED
+        resolved = bool(rng.random() < 0.965)
+        satisfied = bool(resolved and rng.random() < 0.99) or bool(rng.random() < 0.2)
+    return CaseUpdate(
+        stage=stage,
+        departments=(department,),
+        dispatched_at=sent,
+        responded_at=respond if stage >= Stage.RESPONDED else None,
+        resolved_at=resolve if stage >= Stage.RESOLVED else None,
+        visited_at=feedback if stage is Stage.VISITED else None,
+        visit_resolved=resolved,
+        visit_satisfied=satisfied,
     )
-    ids = [row[0] for row in created]
-    actor = HOTLINE.as_record()
-    dispatches: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    crossed: list[dict[str, Any]] = []
-    for case_id, row in zip(ids, rows, strict=True):
-        department = _department(row["grid_code"], answerers[row["category_code"]])
-        sent = row["reported_at"] + dt.timedelta(minutes=10)
-        crossed.append({"case_id": case_id, "subdistrict_code": row["subdistrict_code"]})
-        dispatches.append(
-            {
-                "case_id": case_id,
-                "department_code": department,
-                "status": "RESOLVED"
-                if row["resolved_at"]
-                else "RESPONDED"
-                if row["responded_at"]
-                else "DISPATCHED",
-                "dispatched_at": sent,
-                "role": "LEAD",
-                "sign_by": sign_by(sent),
-                "signed_at": row["responded_at"],
-                "ruled": False,
-                "sign_overdue": False,
-                "responded_at": row["responded_at"],
-                "resolved_at": row["resolved_at"],
-                "note": None,
-            }
-        )
-        steps = [
-            ("REPORTED", row["reported_at"]),
-            ("DISPATCHED", sent),
-            ("RESPONDED", row["responded_at"]),
-            ("RESOLVED", row["resolved_at"]),
-            ("FEEDBACK_RECORDED", row["feedback_at"]),
-            ("CLOSED", row["closed_at"]),
-        ]
-        events.extend(
-            {"case_id": case_id, "type": kind, "at": at, "actor": actor, "note": None, "data": None}
-            for kind, at in steps
-            if at is not None and at < end
-        )
-    for model, children in (
-        (CaseJurisdiction, crossed),
-        (CaseDispatch, dispatches),
-        (CaseEvent, events),
-    ):
-        if children:
-            await _writer(model, tuple(children[0])).execute(session, children)
-
-
-def _table(model: type[Base]) -> Table:
-    return Base.metadata.tables[model.__tablename__]
-
-
-@cache
-def _writer(model: type[Base], columns: tuple[str, ...]) -> BulkInsert:
-    """The children of the synthetic cases go through the driver (``hub.db.BulkInsert``)."""
-    return BulkInsert.of(model, columns)
-
-
-async def _advance_counters(session: AsyncSession, counters: Counter[str]) -> None:
-    """Make the numbering continue after the synthetic cases."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for scope, value in counters.items():
-        await session.execute(
-            upsert(NumberSequence).values(scope=scope, value=0).on_conflict_do_nothing()
-        )
-        await session.execute(
-            update(NumberSequence).where(NumberSequence.scope == scope).values(value=value)
-        )

@@ -1,10 +1,10 @@
-"""Moving a case to where its source says it stands, through the hub's own state machine.
+"""Moving a case to where a source says it stands, through the hub's own state machine.
 
-A source tells where a case stands now (a ``CaseUpdate``); ``plan`` works out the steps from
-where the hub has it (dispatch, respond, resolve, return call, close), and ``apply_steps`` takes
-them through ``hub.cases.service`` — the same functions, rules and events as the API's mutations.
-(``adapters.bulk`` replays the same plan for brand-new cases without the ORM; a test holds the
-two to the same result.)
+A source (an adapter, the demo's synthetic traffic) tells where a case stands now (a
+``CaseUpdate``); ``plan`` works out the steps from where the hub has it (dispatch, respond,
+resolve, return call, close). ``apply_steps`` takes them through ``hub.cases.service`` — the
+API's own functions — for a case on record; ``hub.cases.batch`` takes them through the same
+``hub.cases.lifecycle`` for brand-new cases in memory.
 """
 
 from __future__ import annotations
@@ -141,8 +141,8 @@ class _Clock:
 
 
 @dataclass(frozen=True, slots=True)
-class AdapterActors:
-    """Who an adapter acts as: its system for intake and dispatch, relayed departments after."""
+class StepActors:
+    """Who a source acts as: its system for intake and dispatch, relayed departments after."""
 
     system: Actor
 
@@ -156,7 +156,7 @@ class AdapterActors:
         )
 
     @classmethod
-    def of(cls, adapter: str, role: Role) -> AdapterActors:
+    def of(cls, adapter: str, role: Role) -> StepActors:
         return cls(Actor(sub=f"adapter:{adapter}", role=role, jurisdiction_code="110000"))
 
 
@@ -166,7 +166,7 @@ async def apply_steps(
     case: Case,
     steps: list[Step],
     update: CaseUpdate,
-    actors: AdapterActors,
+    actors: StepActors,
 ) -> None:
     """Take the steps through the case service, as the API's mutations do."""
     for step in steps:

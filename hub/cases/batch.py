@@ -1,0 +1,334 @@
+"""Batch intake (``report_many``): many brand-new cases in a few statements.
+
+``hub.cases.intake.report`` takes one case in with the ORM; this takes a batch of cases a
+source has already validated and located. Both build a case's row with ``intake.case_row``,
+draw numbers from ``hub.numbers``, and move the case to where its source says it stands
+(``hub.cases.progress.plan``) through the one lifecycle (``hub.cases.lifecycle``): here on
+plain rows in memory, then one INSERT per table for the whole batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.auth.actors import Actor
+from hub.cases import lifecycle
+from hub.cases.access import CaseAction, require_case_action
+from hub.cases.deadlines import DeadlinePolicy
+from hub.cases.intake import Placement, case_row
+from hub.cases.models import (
+    Case,
+    CaseDispatch,
+    CaseEvent,
+    CaseExternalRef,
+    CaseJurisdiction,
+    CaseSource,
+    CaseStatus,
+    DispatchRole,
+    DispatchStatus,
+    Priority,
+    WarningLevel,
+)
+from hub.cases.progress import CaseUpdate, Stage, StepActors, StepKind, plan
+from hub.categories.models import Category
+from hub.config import Settings
+from hub.db import BulkInsert
+from hub.geo.models import Jurisdiction, JurisdictionLevel
+from hub.numbers import allocate, scope_of
+from hub.pii import protect
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRecord:
+    """A case as a source describes it, already validated, mapped and located."""
+
+    description: str
+    category_code: str
+    source: CaseSource
+    reported_at: dt.datetime
+    subdistrict_code: str
+    point: tuple[float, float] | None = None  # WGS84 (lng, lat), inside ``grid_code``
+    grid_code: str | None = None
+    address: str | None = None
+    contact: str | None = None
+    priority: Priority = Priority.ROUTINE
+    update: CaseUpdate = field(default_factory=lambda: CaseUpdate(Stage.RECEIVED))
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """Where a case came from: its id in the source system, and the version taken in."""
+
+    system: str
+    external_id: str
+    version: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Names a case's title is made of, loaded once per run."""
+
+    categories: dict[str, str]
+    streets: dict[str, str]
+
+    @classmethod
+    async def load(cls, session: AsyncSession) -> Names:
+        categories = dict((await session.execute(select(Category.code, Category.name))).all())
+        streets = dict(
+            (
+                await session.execute(
+                    select(Jurisdiction.code, Jurisdiction.name).where(
+                        Jurisdiction.level == JurisdictionLevel.SUBDISTRICT
+                    )
+                )
+            ).all()
+        )
+        return cls(categories, streets)
+
+
+class _CaseRow:
+    """A new case's row, changed in place by the lifecycle: its attributes are its columns
+    (those ``lifecycle.CaseState`` names, declared again for the type checker)."""
+
+    number: str
+    status: CaseStatus
+    source: CaseSource
+    subdistrict_code: str
+    reported_at: dt.datetime
+    updated_at: dt.datetime
+    responded_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    feedback_resolved: bool | None
+    feedback_satisfied: bool | None
+    feedback_comment: str | None
+    feedback_at: dt.datetime | None
+    reopen_count: int
+    warning_level: WarningLevel
+
+    def __init__(self, fields: Row) -> None:
+        self.__dict__ = fields
+
+
+class _DispatchRow:
+    """A new dispatch's row (``lifecycle.DispatchState``), made complete by ``assign``."""
+
+    department_code: str
+    status: DispatchStatus
+    role: DispatchRole
+    note: str | None
+    dispatched_at: dt.datetime
+    sign_by: dt.datetime | None
+    signed_at: dt.datetime | None
+    sign_overdue: bool
+    ruled: bool
+    responded_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+
+    def __init__(self, fields: Row) -> None:
+        self.__dict__ = fields
+
+
+@cache
+def _record(actor: Actor) -> dict[str, Any]:
+    """``Actor.as_record`` once per actor: a batch writes thousands of events by a handful."""
+    return actor.as_record()
+
+
+class _Timeline:
+    """A new case's events, as rows."""
+
+    def __init__(self) -> None:
+        self.rows: list[Row] = []
+
+    def __call__(
+        self,
+        type_: str,
+        actor: Actor,
+        *,
+        at: dt.datetime,
+        note: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        self.rows.append(
+            {"type": type_, "at": at, "actor": _record(actor), "note": note, "data": data}
+        )
+
+
+_ACTION_OF_STEP = {
+    StepKind.DISPATCH: CaseAction.DISPATCH,
+    StepKind.FEEDBACK: CaseAction.FEEDBACK,
+    StepKind.CLOSE: CaseAction.CLOSE,
+}
+
+
+class _Progress:
+    """One new case moved through the lifecycle in memory."""
+
+    def __init__(self, case: _CaseRow, actors: StepActors) -> None:
+        self.case = case
+        self.actors = actors
+        self.dispatches: dict[str, _DispatchRow] = {}
+        self.timeline = _Timeline()
+        lifecycle.reported(case, actors.system, self.timeline)
+
+    def run(self, update: CaseUpdate, *, versioned: bool, allowed: set[StepKind]) -> None:
+        steps = plan(
+            status=CaseStatus.RECEIVED,
+            dispatched=frozenset(),
+            update=update,
+            since=self.case.reported_at,
+            versioned=versioned,
+        )
+        for step in steps:
+            if step.kind not in allowed and step.kind in _ACTION_OF_STEP:
+                require_case_action(self.actors.system, _ACTION_OF_STEP[step.kind])
+                allowed.add(step.kind)
+            self._step(step.kind, step.at, step.departments, update)
+
+    def _step(
+        self, kind: StepKind, at: dt.datetime, departments: tuple[str, ...], update: CaseUpdate
+    ) -> None:
+        case, timeline, system = self.case, self.timeline, self.actors.system
+        if kind is StepKind.DISPATCH:
+            fresh = [code for code in dict.fromkeys(departments) if code not in self.dispatches]
+            leads = lifecycle.leader(case, self.dispatches.values(), fresh, None)
+            sent = []
+            for code in fresh:
+                row = self.dispatches[code] = _DispatchRow({"department_code": code})
+                lifecycle.assign(row, leads=code == leads, note=update.dispatch_note, now=at)
+                sent.append(row)
+            note = update.dispatch_note
+            lifecycle.dispatched(case, sent, note=note, actor=system, now=at, timeline=timeline)
+        elif kind is StepKind.RESPOND:
+            for code in departments:
+                actor = self.actors.department(code)
+                own = self.dispatches[code]
+                lifecycle.responded(case, own, note=None, actor=actor, now=at, timeline=timeline)
+        elif kind is StepKind.RESOLVE:
+            code = departments[0]
+            lifecycle.resolved(
+                case,
+                self.dispatches[code],
+                note=update.resolve_note,
+                actor=self.actors.department(code),
+                now=at,
+                timeline=timeline,
+            )
+        elif kind is StepKind.FEEDBACK:
+            lifecycle.feedback(
+                case,
+                self.dispatches.values(),
+                resolved=bool(update.visit_resolved),
+                satisfied=update.visit_satisfied,
+                comment=None,
+                actor=system,
+                now=at,
+                timeline=timeline,
+            )
+        else:
+            lifecycle.closed(case, note=None, actor=system, now=at, timeline=timeline)
+
+
+CASES = BulkInsert.of(Case)
+PLACES = BulkInsert.of(CaseJurisdiction)
+REFS = BulkInsert.of(CaseExternalRef)
+DISPATCHES = BulkInsert.of(CaseDispatch)
+EVENTS = BulkInsert.of(CaseEvent)
+
+
+async def report_many(
+    session: AsyncSession,
+    records: Sequence[CaseRecord],
+    *,
+    references: Sequence[Reference | None] | None = None,
+    settings: Settings,
+    names: Names,
+    actors: StepActors,
+    now: dt.datetime,
+    versioned: bool = True,
+) -> list[int]:
+    """Take new cases in and move each to the stage its source gives; their ids, in order.
+
+    The rows are those ``intake.report`` and the case service would write one by one. A
+    reference already on record fails the batch on its unique key (the caller's savepoint
+    decides what next); a case's step the state machine refuses fails it before any write.
+    """
+    require_case_action(actors.system, CaseAction.REPORT)
+    refs = references if references is not None else [None] * len(records)
+    numbers = await allocate(
+        session, [scope_of("C", r.subdistrict_code[:6], r.reported_at) for r in records]
+    )
+    policy = DeadlinePolicy(settings.case_deadlines)
+    allowed: set[StepKind] = set()
+    cases: list[Row] = []
+    progress: list[_Progress] = []
+    for record, number in zip(records, numbers, strict=True):
+        lng, lat = record.point if record.point else (None, None)
+        placement = Placement(
+            lng, lat, record.grid_code, record.subdistrict_code, [record.subdistrict_code]
+        )
+        row = case_row(
+            number=number,
+            description=record.description,
+            category_code=record.category_code,
+            category_name=names.categories[record.category_code],
+            source=record.source,
+            priority=record.priority,
+            placement=placement,
+            address=record.address,
+            footprint=None,
+            street_name=names.streets.get(record.subdistrict_code),
+            reported_at=record.reported_at,
+            contact=protect(settings, record.contact),
+            policy=policy,
+            now=now,
+        )
+        moved = _Progress(_CaseRow(row), actors)
+        moved.run(record.update, versioned=versioned, allowed=allowed)
+        cases.append(row)
+        progress.append(moved)
+    # Plain executemany, then the ids by number: RETURNING would cost a statement per row here.
+    await CASES.execute(session, cases)
+    numbered = await session.execute(select(Case.number, Case.id).where(Case.number.in_(numbers)))
+    id_of = dict(numbered.all())
+    ids = [id_of[number] for number in numbers]
+    places: list[Row] = []
+    external: list[Row] = []
+    dispatches: list[Row] = []
+    events: list[Row] = []
+    for case_id, record, ref, moved in zip(ids, records, refs, progress, strict=True):
+        places.append({"case_id": case_id, "subdistrict_code": record.subdistrict_code})
+        if ref is not None:
+            external.append(
+                {
+                    "case_id": case_id,
+                    "system": ref.system,
+                    "external_id": ref.external_id,
+                    "source_version": ref.version,
+                }
+            )
+        for dispatch in moved.dispatches.values():
+            fields = dispatch.__dict__
+            fields["case_id"] = case_id
+            dispatches.append(fields)
+        for event in moved.timeline.rows:
+            event["case_id"] = case_id
+            events.append(event)
+    for table, rows in (
+        (PLACES, places),
+        (REFS, external),
+        (DISPATCHES, dispatches),
+        (EVENTS, events),
+    ):
+        await table.execute(session, rows)
+    return ids
