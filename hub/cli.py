@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from adapters.cli import adapters_command, quarantine_command, sync_command
 from adapters.standing import connections_app
 from hub import benchdata, bootstrap, migrate
+from hub.audit import chain
 from hub.auth.actors import Role
 from hub.auth.samples import sample_tokens
 from hub.auth.tokens import mint
@@ -394,6 +395,29 @@ async def _unknown_in(url: str, jurisdiction: str | None, department: str | None
     finally:
         await engine.dispose()
     return None
+
+
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the audit log's hash chain; name the first entry changed or deleted since written."""
+    verdict = asyncio.run(_verify_audit())
+    if not verdict.intact:
+        typer.echo(f"audit log broken: {verdict.reason}")
+        typer.echo(f"({verdict.entries} entries before it verified)")
+        raise typer.Exit(1)
+    typer.echo(f"audit log intact: {verdict.entries} entries, head {verdict.head}")
+
+
+async def _verify_audit() -> chain.Verdict:
+    engine = create_engine(get_settings().database_url)
+    try:
+        return await chain.verify(create_sessionmaker(engine))
+    finally:
+        await engine.dispose()
 
 
 pii_app = typer.Typer(help="Reporter contacts' encryption key.", no_args_is_help=True)

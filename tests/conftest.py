@@ -190,6 +190,10 @@ async def clean(settings: Settings) -> AsyncIterator[None]:
         async with engine.begin() as connection:
             for table in MUTABLE_TABLES:
                 await connection.execute(text(f'DELETE FROM "{table}"'))
+            # The audit log starts afresh, so its hash chain does too.
+            await connection.execute(
+                text(f"UPDATE audit_chain SET last_id = 0, last_hash = '{'0' * 64}'")
+            )
     finally:
         await engine.dispose()
 
