@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import Scope
+from starlette.types import Receive, Scope
 
 from adapters.standing import run_connection
 from hub import sweeper
@@ -48,7 +48,16 @@ from hub.webhooks.dispatcher import Dispatcher
 from schema import build_schema
 from schema.context import Context
 from schema.core.limits import QueryLimits
+from schema.core.refused import Throttle, attempted_mutations, audit_refused_request, query_of
 from schema.live.context import LiveContext
+
+# The audit outcome of an HTTP refusal that carries no code of its own.
+REFUSAL_CODES = {
+    400: "INVALID_REQUEST",
+    405: "METHOD_NOT_ALLOWED",
+    413: "BODY_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
 
 log = logging.getLogger("hub")
 
@@ -218,6 +227,45 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     settings = hub.settings
     schema = build_schema(settings)
+    parse_options = QueryLimits.from_settings(settings).parse_options()
+    rate_limited_on_record = Throttle(60.0)
+
+    async def audit_refused(context: object, rejection: RequestRejected) -> None:
+        """A request the HTTP layer refused is an attempt too, if it was (or may have been) a
+        mutation: bad JSON, nesting, NUL, an oversized body, a mutation over GET."""
+        if isinstance(context, Context):
+            code = rejection.code or REFUSAL_CODES.get(rejection.status_code, "INVALID_REQUEST")
+            await audit_refused_request(
+                hub.sessionmaker,
+                context.actor,
+                rejection.query,
+                code,
+                rejection.message,
+                parse_options,
+            )
+
+    async def audit_rate_limited(scope: Scope, receive: Receive, key: str) -> None:
+        """A mutation over the rate limit: on record once a minute per bucket (its body is
+        read only then, to tell a mutation from a query)."""
+        if scope.get("method") != "POST" or not rate_limited_on_record.due(key):
+            return
+        query = await query_of(receive, settings.max_body_bytes)
+        if query is None or attempted_mutations(query, parse_options) is None:
+            return
+        rate_limited_on_record.first(key)
+        try:
+            actor = (await authentication(Request(scope))).actor
+        except Exception:  # an invalid token is its own refusal; the attempt is still noted
+            actor = ANONYMOUS
+        await audit_refused_request(
+            hub.sessionmaker,
+            actor,
+            query,
+            "RATE_LIMITED",
+            "over the rate limit; further refusals of this client within a minute go unrecorded",
+            parse_options,
+        )
+
     graphql = GraphQLHTTPEndpoint(
         schema,
         build_context,
@@ -226,10 +274,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         allow_batching=settings.batching,
         max_batch_size=settings.max_batch_size,
         timeout_seconds=settings.request_timeout_seconds,
-        parse_options=QueryLimits.from_settings(settings).parse_options(),
+        parse_options=parse_options,
         cache_max_age=settings.reference_max_age_seconds,
         ide_html=graphiql_page(settings),
         ide_headers={"Content-Security-Policy": GRAPHIQL_POLICY},
+        on_refused=audit_refused,
     )
     limiter: RateLimiter = (
         RedisRateLimiter(settings.redis_url, settings.rate_limit_prefix)
@@ -251,7 +300,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         middleware=[
             *browser_middleware(settings),
-            Middleware(RateLimitMiddleware, limiter=limiter, identify=rate_limit_bucket),
+            Middleware(
+                RateLimitMiddleware,
+                limiter=limiter,
+                identify=rate_limit_bucket,
+                on_refused=audit_rate_limited,
+            ),
         ],
         lifespan=lifespan,
     )

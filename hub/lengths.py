@@ -9,6 +9,7 @@ know it (the column's name in camelCase otherwise).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import event, inspect
@@ -46,6 +47,24 @@ def refuse_overlong(row: object) -> None:
             raise ValueTooLongError(
                 f"{field} is {len(value)} characters long; send at most {limit}", field=field
             )
+
+
+def refuse_overlong_rows(model: type[Any], rows: Iterable[dict[str, Any]]) -> None:
+    """``refuse_overlong`` for plain rows bound for a bulk INSERT (no ORM flush to check them)."""
+    limits = []
+    for attribute in inspect(model).column_attrs:
+        column = attribute.columns[0]
+        limit = getattr(column.type, "length", None) or column.info.get("max_length")
+        if limit:
+            limits.append((attribute.key, int(limit), column.info.get("field")))
+    for row in rows:
+        for key, limit, field in limits:
+            value = row.get(key)
+            if isinstance(value, str) and len(value) > limit:
+                name = field or _camel(key)
+                raise ValueTooLongError(
+                    f"{name} is {len(value)} characters long; send at most {limit}", field=name
+                )
 
 
 @event.listens_for(Session, "before_flush")

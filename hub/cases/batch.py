@@ -41,6 +41,7 @@ from hub.categories.models import Category
 from hub.config import Settings
 from hub.db import BulkInsert
 from hub.geo.models import Jurisdiction, JurisdictionLevel
+from hub.lengths import refuse_overlong_rows
 from hub.numbers import allocate, scope_of
 from hub.pii import protect
 
@@ -297,6 +298,8 @@ async def report_many(
         moved.run(record.update, versioned=versioned, allowed=allowed)
         cases.append(row)
         progress.append(moved)
+    # No ORM flush checks these rows' lengths: SQLite would store any length, PostgreSQL fail.
+    refuse_overlong_rows(Case, cases)
     # Plain executemany, then the ids by number: RETURNING would cost a statement per row here.
     await CASES.execute(session, cases)
     numbered = await session.execute(select(Case.number, Case.id).where(Case.number.in_(numbers)))
@@ -324,6 +327,9 @@ async def report_many(
         for event in moved.timeline.rows:
             event["case_id"] = case_id
             events.append(event)
+    refuse_overlong_rows(CaseExternalRef, external)
+    refuse_overlong_rows(CaseDispatch, dispatches)
+    refuse_overlong_rows(CaseEvent, events)
     for table, rows in (
         (PLACES, places),
         (REFS, external),

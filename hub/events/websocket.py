@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import timedelta
 from typing import Any, NamedTuple, cast
 
-from graphql import GraphQLError, get_operation_ast, parse
+from graphql import GraphQLError, GraphQLFormattedError, get_operation_ast, parse
 from graphql import OperationType as OperationKind
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -47,6 +47,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    ErrorMessage,
     Message,
     PingMessage,
     PongMessage,
@@ -58,6 +59,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from hub.auth.tokens import InvalidTokenError, SigningKeysUnavailableError, authenticate_async
 from hub.config import Settings
 from hub.events.frames import EXTENSION, Frames, text_frame
+from hub.http.inputs import inspect_json, inspect_text
 from hub.observability import metrics
 from schema.core.errors import PublicError
 from schema.live.context import LiveContext
@@ -186,6 +188,24 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
             # The HTTP endpoint's length limit, here too: a huge document would stall the loop.
             await self.handle_invalid_message("The query is too large")
             return
+        if message["type"] == "subscribe":
+            payload = message["payload"]
+            problem = (
+                inspect_text(payload["query"])
+                or inspect_json(payload.get("variables"))
+                or inspect_json(payload.get("extensions"))
+            )
+            if problem is not None:
+                # The walk the HTTP endpoint does: nesting, NUL and lone surrogates refused
+                # before graphql-core or the database recurse into the values.
+                error: GraphQLFormattedError = {
+                    "message": problem.message,
+                    "extensions": {"code": problem.code},
+                }
+                await self.send_message(
+                    ErrorMessage(id=message["id"], type="error", payload=[error])
+                )
+                return
         await super().handle_message(message)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:

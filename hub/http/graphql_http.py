@@ -55,6 +55,8 @@ from hub.http.negotiation import (
 __all__ = ["ContextFactory", "GraphQLHTTPEndpoint", "GraphQLParams", "RequestRejected"]
 
 ContextFactory = Callable[[Request], Awaitable[object]]
+OnRefused = Callable[[object, "RequestRejected"], Awaitable[None]]
+"""Told of each request refused after its context was built (to audit attempted mutations)."""
 JSONObject = dict[str, Any]
 
 _GET_OPERATIONS = frozenset({OperationType.QUERY})
@@ -76,12 +78,14 @@ class RequestRejected(Exception):  # noqa: N818 -- a rejection is an outcome, no
         headers: Mapping[str, str] | None = None,
         *,
         code: str | None = None,
+        query: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.message = message
         self.headers: dict[str, str] = dict(headers or {})
         self.code = code
+        self.query = query  # the document, when the request got as far as naming one
 
 
 @dataclass(frozen=True)
@@ -103,21 +107,29 @@ class GraphQLParams:
             raise RequestRejected(400, 'The "query" parameter is missing.')
         if not isinstance(query, str):
             raise RequestRejected(400, 'The "query" parameter must be a string.')
-        operation_name = payload.get("operationName")
-        if operation_name is not None and not isinstance(operation_name, str):
-            raise RequestRejected(400, 'The "operationName" parameter must be a string or null.')
-        params = cls(
-            query=query,
-            variables=_optional_map(payload, "variables"),
-            operation_name=operation_name,
-            extensions=_optional_map(payload, "extensions"),
-        )
-        problem = (
-            inspect_text(query) or inspect_json(params.variables) or inspect_json(params.extensions)
-        )
-        if problem is not None:
-            # Refused up front, the same on every backend, before anything walks the values.
-            raise RequestRejected(400, problem.message, code=problem.code)
+        try:
+            operation_name = payload.get("operationName")
+            if operation_name is not None and not isinstance(operation_name, str):
+                raise RequestRejected(
+                    400, 'The "operationName" parameter must be a string or null.'
+                )
+            params = cls(
+                query=query,
+                variables=_optional_map(payload, "variables"),
+                operation_name=operation_name,
+                extensions=_optional_map(payload, "extensions"),
+            )
+            problem = (
+                inspect_text(query)
+                or inspect_json(params.variables)
+                or inspect_json(params.extensions)
+            )
+            if problem is not None:
+                # Refused up front, the same on every backend, before anything walks the values.
+                raise RequestRejected(400, problem.message, code=problem.code)
+        except RequestRejected as rejection:
+            rejection.query = query if inspect_text(query) is None else None
+            raise
         return params
 
 
@@ -159,6 +171,7 @@ class GraphQLHTTPEndpoint:
         cache_max_age: int | None = None,
         ide_html: str | None = None,
         ide_headers: Mapping[str, str] | None = None,
+        on_refused: OnRefused | None = None,
     ) -> None:
         """``timeout_seconds`` cancels an operation that runs longer (``TIMEOUT`` error);
         ``parse_options`` go to graphql-core's ``parse`` when the endpoint itself looks at a
@@ -177,6 +190,7 @@ class GraphQLHTTPEndpoint:
         self.cache_max_age = cache_max_age
         self._ide_html = ide_html or (get_graphql_ide_html("graphiql") if graphiql else "")
         self._ide_headers = {"Vary": "Accept", **(ide_headers or {})}
+        self.on_refused = on_refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point, so that ``Route("/graphql", endpoint)`` mounts the instance."""
@@ -213,6 +227,16 @@ class GraphQLHTTPEndpoint:
     async def _dispatch(self, request: Request, media_type: str) -> Response:
         """Build the context first: authentication fails before the body is even read."""
         context = await self.context_factory(request)
+        try:
+            return await self._respond(request, context, media_type)
+        except RequestRejected as rejection:
+            if self.on_refused is not None:
+                if rejection.query is None and request.method != "POST":
+                    rejection.query = request.query_params.get("query")
+                await self.on_refused(context, rejection)
+            raise
+
+    async def _respond(self, request: Request, context: object, media_type: str) -> Response:
         if request.method == "POST":
             return await self._handle_post(request, context, media_type)
         params = _params_from_query_string(request)

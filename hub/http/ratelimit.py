@@ -176,12 +176,14 @@ class RateLimitMiddleware:
         identify: Identify,
         paths: Iterable[str] = ("/graphql",),
         period_seconds: float = 60.0,
+        on_refused: Callable[[Scope, Receive, str], Awaitable[None]] | None = None,
     ) -> None:
         self.app = app
         self.limiter = limiter
         self.identify = identify
         self.paths = frozenset(paths)
         self.period_seconds = period_seconds
+        self.on_refused = on_refused  # told of each refusal (its body unread) and its bucket
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] not in self.paths:
@@ -194,6 +196,8 @@ class RateLimitMiddleware:
         key, limit = identity
         decision = await self.limiter.hit(key, limit, self.period_seconds)
         if not decision.allowed:
+            if self.on_refused is not None:
+                await self.on_refused(scope, receive, key)
             response = _too_many_requests(decision, self.period_seconds, _accept(scope))
             await response(scope, receive, send)
             return

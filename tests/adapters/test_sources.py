@@ -172,3 +172,33 @@ async def test_urban_management_reports_become_patrol_cases_once(
     assert again.returncode == 0
     latest = (await runs(gql, hub_server, "urban-management"))[0]
     assert counts(latest) == (len(export.rows), 0, 0, len(export.rows) - export.bad, export.bad)
+
+
+@pytest.mark.usefixtures("clean")
+async def test_a_field_too_long_for_its_column_is_quarantined_with_a_code(
+    gql: GraphQLClient, hub_server: HubServer, tmp_path: Path
+) -> None:
+    """The bulk path writes no ORM rows: it checks the declared lengths itself, the same on
+    SQLite (which would store anything) and PostgreSQL."""
+    url = hub_server.settings.database_url
+    export = make_urban_export(3)
+    good = [row for row in export.rows if not row["event_id"].startswith("UM-BAD")]
+    long = dict(good[0], event_id="UM-LONG", reported_by="监督员" * 7_000)
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        "\n".join(json.dumps(row, ensure_ascii=False) for row in [*good, long]), "utf-8"
+    )
+    result = hub("sync", "urban-management", "--source", str(path), url=url)
+    assert result.returncode == 0, result.stderr
+    [run] = await runs(gql, hub_server, "urban-management")
+    assert run["rejected"] == 1
+    assert run["created"] == len({row["event_id"] for row in good})
+    [quarantined] = run["quarantined"]["nodes"]
+    assert quarantined["sourceId"] == "UM-LONG"
+    code, _, message = quarantined["reason"].partition(": ")
+    assert code in ("TOO_LONG", "INVALID_INPUT")
+    assert "description" in message
+    stored = await scalar(
+        url, "SELECT count(*) FROM case_external_ref WHERE external_id = 'UM-LONG'"
+    )
+    assert stored == 0

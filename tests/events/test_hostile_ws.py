@@ -110,3 +110,26 @@ async def test_bad_subscriptions_get_an_error_and_the_socket_stays_usable(live: 
         await init(connection, Actors(live.server).city)
         await connection.send(subscribe("syntax", {"query": "subscription {"}))
         assert await close_code(connection) == 4400
+
+
+async def test_variables_get_the_same_walk_as_over_http(live: LiveHub) -> None:
+    by_number = "subscription($n: String!) { caseEvents(caseNumber: $n) { id } }"
+    deep = "[" * 100 + "]" * 100
+    frames = [
+        ('{"n": ' + deep + "}", "JSON_TOO_DEEP"),
+        ('{"n": "C\\u0000"}', "NUL_CHARACTER"),
+        ('{"n": "C\\ud800"}', "LONE_SURROGATE"),
+    ]
+    async with raw(live) as connection:
+        await init(connection, Actors(live.server).city)
+        for index, (variables, code) in enumerate(frames):
+            query = json.dumps(by_number)
+            await connection.send(
+                f'{{"type": "subscribe", "id": "v{index}", '
+                f'"payload": {{"query": {query}, "variables": {variables}}}}}'
+            )
+            answer = json.loads(await connection.recv())
+            assert (answer["id"], answer["type"]) == (f"v{index}", "error"), answer
+            assert answer["payload"][0]["extensions"]["code"] == code
+        await connection.send(json.dumps({"type": "ping"}))
+        assert json.loads(await connection.recv())["type"] == "pong"
