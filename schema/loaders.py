@@ -10,8 +10,11 @@ from schema.adapters.loaders import AdapterLoaders
 from schema.cases.loaders import CaseLoaders
 from schema.departments.loaders import DepartmentLoaders
 from schema.geo.loaders import GeoLoaders
+from schema.webhooks.loaders import WebhookLoaders
 from schema.whistles.loaders import WhistleLoaders
 
 
-class Loaders(GeoLoaders, DepartmentLoaders, CaseLoaders, WhistleLoaders, AdapterLoaders):
+class Loaders(
+    GeoLoaders, DepartmentLoaders, CaseLoaders, WhistleLoaders, AdapterLoaders, WebhookLoaders
+):
     pass

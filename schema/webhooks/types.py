@@ -7,7 +7,6 @@ import datetime as dt
 import strawberry
 from strawberry.scalars import JSON
 
-from hub.webhooks import service as webhooks
 from hub.webhooks.models import DeliveryStatus
 from hub.webhooks.models import Webhook as WebhookRow
 from hub.webhooks.models import WebhookDelivery as DeliveryRow
@@ -107,9 +106,6 @@ class Webhook(Node):
     async def deliveries(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Connection[WebhookDelivery]:
-        page = page_request(info, first, after)
-        async with info.context.sessionmaker() as session:
-            pages = await webhooks.page_deliveries(
-                session=session, webhook_ids=[self.row.id], page=page
-            )
-        return connection_from_page(pages[self.row.id], lambda row: WebhookDelivery(row=row))
+        request = page_request(info, first, after)
+        page = await info.context.loaders.webhook_deliveries.load((str(self.row.id), request))
+        return connection_from_page(page, lambda row: WebhookDelivery(row=row))
