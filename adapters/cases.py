@@ -216,9 +216,11 @@ class CaseAdapter(Adapter[SettingsT, CursorT, CaseRecord]):
         last = await session.scalar(
             select(func.max(CaseEvent.at)).where(CaseEvent.case_id == case.id)
         )
+        dispatches = await service.dispatches_of(session, case)
         steps = plan(
             status=case.status,
-            dispatched=frozenset(await service.dispatched_to(session, case)),
+            dispatched=frozenset(row.department_code for row in dispatches),
+            signed=frozenset(row.department_code for row in dispatches if row.signed_at),
             update=item.item.update,
             since=last or case.reported_at,
             versioned=self.versioned,

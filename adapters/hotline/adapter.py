@@ -4,7 +4,9 @@ An order arrives again each time it changes; ``updated_at`` is its version. New 
 in (located at once) and every order is moved through the hub's case lifecycle to the status the
 hotline gives: 待派单 received, 已派单 dispatched to the units named in ``handler`` (several
 separated by ``、`` is dual dispatch, 双派单), 已响应 responded, 已办结 resolved, 已回访 the return
-call recorded (solved: closed; not solved: reopened with its departments).
+call recorded (solved: closed; not solved: reopened with its departments). ``signed_at``, when
+given, is when the lead unit signed for the order (签收): the hub records the unit's SIGNED step
+then (late if past its sign-by time).
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ class Draft:
     contact: str | None
     stage: Stage
     handler: str
+    signed_at: dt.datetime | None
     responded_at: dt.datetime | None
     resolved_at: dt.datetime | None
     visit_resolved: bool | None
@@ -185,6 +188,7 @@ class HotlineAdapter(CaseAdapter[HotlineSettings, FileCursor]):
             contact=_limited(text_field(raw, "caller_phone"), 200, "caller_phone") or None,
             stage=stage,
             handler=text_field(raw, "handler"),
+            signed_at=parse_time(text_field(raw, "signed_at"), "signed_at"),
             responded_at=parse_time(text_field(raw, "responded_at"), "responded_at"),
             resolved_at=parse_time(text_field(raw, "resolved_at"), "resolved_at"),
             visit_resolved=visit_resolved,
@@ -249,6 +253,7 @@ class HotlineAdapter(CaseAdapter[HotlineSettings, FileCursor]):
             dispatched_at=draft.updated_at
             if draft.stage is Stage.DISPATCHED
             else draft.received_at,
+            signed_at=draft.signed_at if draft.stage >= Stage.DISPATCHED else None,
             responded_at=draft.responded_at,
             resolved_at=draft.resolved_at,
             visited_at=draft.updated_at if draft.stage is Stage.VISITED else None,

@@ -29,12 +29,13 @@ from hub.numbers import BEIJING
 FIELDS = [
     "order_no", "received_at", "updated_at", "channel", "category", "content", "address",
     "lng", "lat", "district", "street", "caller_phone", "status", "handler",
-    "responded_at", "resolved_at", "visit_resolved", "visit_satisfied",
+    "responded_at", "resolved_at", "visit_resolved", "visit_satisfied", "signed_at",
 ]  # fmt: skip
 STATUSES = ["待派单", "已派单", "已响应", "已办结", "已回访"]
 CHANNELS = ["电话", "网站", "微信", "APP", "小程序"]
 UNKNOWN_CATEGORIES = ["市政/井盖丢失", "咨询/政策咨询", "教育/学位申请"]
 START = dt.datetime(2026, 1, 5, 8, 0, tzinfo=BEIJING)
+SIGN_AFTER = dt.timedelta(minutes=60)
 Row = dict[str, str]
 
 
@@ -50,6 +51,7 @@ class HotlineExport:
     zero: list[str] = field(default_factory=list)
     by_address: dict[str, str] = field(default_factory=dict)  # order → street office code
     dual: list[str] = field(default_factory=list)
+    signed: dict[str, str] = field(default_factory=dict)  # order → its lead's signed_at as sent
     unknown_handler: list[str] = field(default_factory=list)
     points: dict[str, tuple[float, float]] = field(default_factory=dict)  # order → WGS84
 
@@ -189,6 +191,9 @@ def _order(
     if stage >= 1:
         row["handler"] = _handler(rng, export, row, district, messy)
     times = [received + dt.timedelta(minutes=m) for m in (20, 180, 2 * 24 * 60, 3 * 24 * 60)]
+    if stage >= 1 and int(order_no[-1]) % 3:  # two orders in three say when they were signed
+        row["signed_at"] = _stamp(times[1] if stage == 1 else received + SIGN_AFTER, style)
+        export.signed[order_no] = row["signed_at"]
     if stage >= 2:
         row["responded_at"] = _stamp(times[1], style)
     if stage >= 3:

@@ -210,6 +210,11 @@ class _Progress:
                 sent.append(row)
             note = update.dispatch_note
             lifecycle.dispatched(case, sent, note=note, actor=system, now=at, timeline=timeline)
+        elif kind is StepKind.SIGN:
+            code = departments[0]
+            actor = self.actors.department(code)
+            own = self.dispatches[code]
+            lifecycle.signed(case, own, actor=actor, now=at, timeline=timeline)
         elif kind is StepKind.RESPOND:
             for code in departments:
                 actor = self.actors.department(code)

@@ -15,7 +15,13 @@ from typing import Any, Protocol
 from hub.auth.actors import Actor
 from hub.cases.deadlines import RED_AFTER_REOPENINGS, sign_by
 from hub.cases.models import CaseStatus, DispatchRole, DispatchStatus, WarningLevel
-from hub.cases.rules import CaseTransition, IllegalTransitionError, next_status
+from hub.cases.rules import (
+    CaseTransition,
+    DispatchTransition,
+    IllegalTransitionError,
+    next_dispatch_status,
+    next_status,
+)
 
 
 class CaseState(Protocol):
@@ -121,6 +127,19 @@ def dispatched(
     """The case is with the units ``sent`` (already ``assign``ed)."""
     move(case, CaseTransition.DISPATCH, now)
     timeline("DISPATCHED", actor, at=now, note=note, data=sent_record(sent))
+
+
+def signed(
+    case: CaseState, own: DispatchState, *, actor: Actor, now: dt.datetime, timeline: Timeline
+) -> None:
+    """签收: the unit takes the order on (late past its sign-by time)."""
+    next_status(case.status, CaseTransition.SIGN)
+    next_dispatch_status(own.status, DispatchTransition.SIGN)
+    if own.signed_at is not None:
+        raise IllegalTransitionError(f"you signed for case {case.number} already")
+    own.signed_at = now
+    late = own.sign_by is not None and now > own.sign_by
+    timeline("SIGNED", actor, at=now, data={"late": late})
 
 
 def responded(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.actors import Actor, Role
-from hub.cases import service
+from hub.cases import returns, service
 from hub.cases.models import Case, CaseStatus
 from hub.errors import DomainError
 
@@ -61,6 +61,7 @@ class CaseUpdate:
     departments: tuple[str, ...] = ()
     dispatch_note: str | None = None
     dispatched_at: dt.datetime | None = None
+    signed_at: dt.datetime | None = None  # by the lead unit (签收)
     responded_at: dt.datetime | None = None
     resolved_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
@@ -72,6 +73,7 @@ class CaseUpdate:
 
 class StepKind(enum.StrEnum):
     DISPATCH = "DISPATCH"
+    SIGN = "SIGN"
     RESPOND = "RESPOND"
     RESOLVE = "RESOLVE"
     FEEDBACK = "FEEDBACK"
@@ -92,6 +94,7 @@ def plan(
     update: CaseUpdate,
     since: dt.datetime,
     versioned: bool = True,
+    signed: frozenset[str] = frozenset(),
 ) -> list[Step]:
     """The steps from ``status`` to ``update.stage``; times never run backwards from ``since``.
 
@@ -114,6 +117,9 @@ def plan(
     acting = update.departments or tuple(sorted(dispatched))
     if target >= Stage.DISPATCHED and not acting:
         raise NoDepartmentError("the source names no department to send the case to")
+    lead = acting[:1]
+    if update.signed_at and current < Stage.RESPONDED and lead and lead[0] not in signed:
+        steps.append(Step(StepKind.SIGN, clock(update.signed_at), lead))
     if target >= Stage.RESPONDED and current < Stage.RESPONDED:
         at = update.responded_at or update.resolved_at or update.visited_at
         steps.append(Step(StepKind.RESPOND, clock(at), acting))
@@ -179,6 +185,9 @@ async def apply_steps(
                 actor=actors.system,
                 now=step.at,
             )
+        elif step.kind is StepKind.SIGN:
+            actor = actors.department(step.departments[0])
+            await returns.sign(session=session, case=case, actor=actor, now=step.at)
         elif step.kind is StepKind.RESPOND:
             for code in step.departments:
                 actor = actors.department(code)

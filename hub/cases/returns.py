@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth.actors import Actor
 from hub.cases import lifecycle, service
 from hub.cases.access import CaseAction, require_case_action
-from hub.cases.events import add_event
+from hub.cases.events import add_event, timeline_of
 from hub.cases.models import (
     Case,
     CaseDispatch,
@@ -55,13 +55,7 @@ async def sign(*, session: AsyncSession, case: Case, actor: Actor, now: dt.datet
     """签收: the unit takes the order on (within one working day of its dispatch)."""
     require_case_action(actor, CaseAction.SIGN)
     own = await service.own_dispatch(session, case, actor)
-    next_status(case.status, CaseTransition.SIGN)
-    next_dispatch_status(own.status, DispatchTransition.SIGN)
-    if own.signed_at is not None:
-        raise IllegalTransitionError(f"you signed for case {case.number} already")
-    own.signed_at = now
-    late = own.sign_by is not None and now > own.sign_by
-    add_event(session, case, "SIGNED", actor, at=now, data={"late": late})
+    lifecycle.signed(case, own, actor=actor, now=now, timeline=timeline_of(session, case))
 
 
 async def return_dispatch(

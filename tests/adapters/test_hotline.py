@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from adapters.fields import parse_time
 from adapters.testdata.hotline import HotlineExport, make_hotline_export
 from tests.adapters.support import cases_by_status, city, counts, hub, runs, scalar
 from tests.conftest import GraphQLClient, HubServer
@@ -233,3 +235,48 @@ async def test_a_source_that_cannot_be_read_fails_the_run_with_the_reason(
     assert run["status"] == "FAILED"
     assert run["error"] == f"no such file: {missing}"
     assert run["finishedAt"] is not None
+
+
+SIGNED = """
+query($number: String!) {
+  case(number: $number) {
+    dispatches { department { code } role signedAt }
+    events { type at actor { sub role department { code } } }
+  }
+}"""
+
+
+async def test_an_order_signed_for_carries_the_units_sign_step(
+    gql: GraphQLClient, hub_server: HubServer, export: HotlineExport, tmp_path: Path
+) -> None:
+    url = hub_server.settings.database_url
+    path = export.write_csv(tmp_path / "orders.csv", encoding="gb18030")
+    # given orders the export says were signed for (签收) by their lead unit, and some not
+    signed = [o for o in export.signed if export.final_status[o] in ("DISPATCHED", "CLOSED")]
+    unsigned = next(
+        o for o, s in export.final_status.items() if s == "DISPATCHED" and o not in export.signed
+    )
+    # when the export is synced
+    assert hub("sync", "hotline-12345", "--source", str(path), url=url).returncode == 0
+    token = city(hub_server)
+    for order in [*signed[:3], unsigned]:
+        data = await gql.execute(SIGNED, {"number": await _case_of_order(url, order)}, token=token)
+        lead = next(d for d in data["case"]["dispatches"] if d["role"] == "LEAD")
+        steps = [e for e in data["case"]["events"] if e["type"] == "SIGNED"]
+        if order == unsigned:
+            # then an order sent without a sign time has no sign step of its own
+            assert (lead["signedAt"], steps) == (None, [])
+            continue
+        # then the lead unit signed, at the time the hotline gives, as the unit itself
+        [step] = steps
+        assert step["actor"] == {
+            "sub": "adapter:hotline-12345",
+            "role": "DEPARTMENT",
+            "department": {"code": lead["department"]["code"]},
+        }
+        sent = parse_time(export.signed[order], "signed_at")
+        assert sent is not None
+        assert dt.datetime.fromisoformat(step["at"]) == sent
+        assert lead["signedAt"] == step["at"]
+        types = [e["type"] for e in data["case"]["events"]]
+        assert types.index("DISPATCHED") < types.index("SIGNED")
