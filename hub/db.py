@@ -69,6 +69,21 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+def made_on(dialect: str) -> Callable[..., bool]:
+    """Alembic's ``include_object`` for a database of ``dialect``: leaves out what the models
+    make only on other databases (``Index(…).ddl_if(dialect=…)``), such as PostgreSQL's trigram
+    indexes, so that comparing models with a database sees only what it should hold."""
+
+    def include(obj: Any, _name: Any, _type: Any, reflected: bool, _compare_to: Any) -> bool:
+        rule = getattr(obj, "_ddl_if", None)
+        if reflected or rule is None or rule.dialect is None:
+            return True
+        wanted = {rule.dialect} if isinstance(rule.dialect, str) else set(rule.dialect)
+        return dialect in wanted
+
+    return include
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

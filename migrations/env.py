@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from hub.config import get_settings
-from hub.db import create_engine
+from hub.db import create_engine, made_on
 from hub.models import Base
 
 config = context.config
@@ -21,6 +21,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=made_on(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

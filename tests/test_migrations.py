@@ -9,13 +9,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from hub import migrate
-from hub.db import create_engine
+from hub.db import create_engine, made_on
 from hub.models import Base
 from tests.support.databases import private_database
 
 
 def _diff(connection):  # type: ignore[no-untyped-def]
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    opts = {"compare_type": True, "include_object": made_on(connection.dialect.name)}
+    context = MigrationContext.configure(connection, opts=opts)
     return compare_metadata(context, Base.metadata)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import TextClause
 
 from hub.db import Base, BigId, JsonDoc, UTCDateTime, utcnow
 from hub.lengths import DESCRIPTION, NOTE, bounded
@@ -66,6 +67,21 @@ def _enum(kind: type[enum.Enum], length: int = 32) -> SqlEnum:
 # Cases still on the clock: not resolved, closed, declined or merged.
 OPEN_STATUSES = ("RECEIVED", "DISPATCHED", "RESPONDED")
 _OPEN_UNRESOLVED = text("status IN ('RECEIVED', 'DISPATCHED', 'RESPONDED')")
+# Partial indexes' conditions, written as each dialect renders the queries they serve (a planner
+# uses a partial index only for a query whose condition it can match to the index's).
+_OVERDUE = {
+    "postgresql": text("respond_overdue OR resolve_overdue"),
+    "sqlite": text("respond_overdue = 1 OR resolve_overdue = 1"),
+}
+# The columns a case's text search looks in.
+TEXT_SEARCHED = ("title", "description", "address")
+
+
+def _due(flag: str, done: str, dialect: str) -> TextClause:
+    """Cases whose clock can still fall overdue: not yet flagged (``flag``), done (``done``) or
+    closed."""
+    false = "false" if dialect == "postgresql" else "0"
+    return text(f"{flag} IS {false} AND {done} IS NULL AND closed_at IS NULL")
 
 
 class Case(Base):
@@ -122,12 +138,36 @@ class Case(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
-        Index("ix_case_subdistrict_reported", "subdistrict_code", "reported_at"),
-        Index("ix_case_district_reported", "district_code", "reported_at"),
-        Index("ix_case_grid_code", "grid_code"),
-        Index("ix_case_category_reported", "category_code", "reported_at"),
-        Index("ix_case_status", "status"),
-        Index("ix_case_reported_at", "reported_at"),
+        # Every list of cases is newest first, by (reported_at, id): each filter the schema
+        # offers has an index in that order, so a page walks it and stops after the page.
+        Index("ix_case_newest", "reported_at", "id"),
+        Index("ix_case_district_newest", "district_code", "reported_at", "id"),
+        Index("ix_case_subdistrict_newest", "subdistrict_code", "reported_at", "id"),
+        Index("ix_case_community_newest", "community_code", "reported_at", "id"),
+        Index("ix_case_grid_newest", "grid_code", "reported_at", "id"),
+        Index("ix_case_category_newest", "category_code", "reported_at", "id"),
+        Index("ix_case_status_newest", "status", "reported_at", "id"),
+        Index("ix_case_source_newest", "source", "reported_at", "id"),
+        Index(
+            "ix_case_overdue_newest",
+            "reported_at",
+            "id",
+            postgresql_where=_OVERDUE["postgresql"],
+            sqlite_where=_OVERDUE["sqlite"],
+        ),
+        # The overdue sweep reads only cases still able to fall overdue (partial indexes).
+        Index(
+            "ix_case_respond_due",
+            "respond_by",
+            postgresql_where=_due("respond_overdue", "responded_at", "postgresql"),
+            sqlite_where=_due("respond_overdue", "responded_at", "sqlite"),
+        ),
+        Index(
+            "ix_case_resolve_due",
+            "resolve_by",
+            postgresql_where=_due("resolve_overdue", "resolved_at", "postgresql"),
+            sqlite_where=_due("resolve_overdue", "resolved_at", "sqlite"),
+        ),
         # The warning pass reads only open cases due a warning (partial indexes).
         Index(
             "ix_case_warning_yellow",
@@ -142,6 +182,17 @@ class Case(Base):
             "resolve_by",
             postgresql_where=_OPEN_UNRESOLVED,
             sqlite_where=_OPEN_UNRESOLVED,
+        ),
+        # Text search (``LIKE '%…%'``) through trigram indexes on PostgreSQL (pg_trgm); SQLite
+        # has no such index and scans in the newest-first order instead.
+        *(
+            Index(
+                f"ix_case_{name}_trgm",
+                name,
+                postgresql_using="gin",
+                postgresql_ops={name: "gin_trgm_ops"},
+            ).ddl_if(dialect="postgresql")
+            for name in TEXT_SEARCHED
         ),
     )
 

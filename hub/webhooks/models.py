@@ -79,4 +79,6 @@ class WebhookDelivery(Base):
     __table_args__ = (
         UniqueConstraint("webhook_id", "event_kind", "event_id", name="uq_webhook_delivery_event"),
         Index("ix_webhook_delivery_webhook_status_id", "webhook_id", "status", "id"),
+        # A webhook's deliveries, newest first (its nested connection).
+        Index("ix_webhook_delivery_newest", "webhook_id", "id"),
     )

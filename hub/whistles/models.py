@@ -72,7 +72,13 @@ class Whistle(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (Index("ix_whistle_status_opened", "status", "opened_at"),)
+    # Lists of whistles are newest first, by (opened_at, id), whatever they are filtered by.
+    __table_args__ = (
+        Index("ix_whistle_newest", "opened_at", "id"),
+        Index("ix_whistle_status_newest", "status", "opened_at", "id"),
+        Index("ix_whistle_kind_newest", "kind", "opened_at", "id"),
+        Index("ix_whistle_scope_newest", "scope", "opened_at", "id"),
+    )
 
 
 class WhistleCase(Base):
