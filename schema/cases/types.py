@@ -308,7 +308,7 @@ class Case(Node):
             raise PublicError("INVALID_ARGUMENT", "last must not be negative")
         rows = await info.context.loaders.case_events.load(self.row.id)
         if last is not None:
-            rows = rows[len(rows) - last :] if last else []
+            rows = rows[max(0, len(rows) - last) :] if last else []
         return [CaseEvent(row=row) for row in rows]
 
     @strawberry.field

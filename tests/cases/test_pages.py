@@ -178,3 +178,23 @@ async def test_a_cursor_from_another_list_or_made_up_is_refused_with_a_code(
         body = response.json()
         assert response.status_code == 200
         assert body["errors"][0]["extensions"]["code"] == "INVALID_CURSOR", body
+
+
+@pytest.mark.usefixtures("clean")
+async def test_the_latest_events_of_a_case_with_fewer_are_all_of_them(
+    gql: GraphQLClient, hub_server: HubServer
+) -> None:
+    city = Actors(hub_server).city
+    # given a case just reported (a short timeline)
+    case = await ok(gql, REPORT, city, description="楼道堆物", categoryCode="GARBAGE")
+    query = """query($number: String!, $last: Int) {
+      case(number: $number) { events(last: $last) { type at } } }"""
+    every = await gql.execute(query, {"number": case["number"], "last": None}, token=city)
+    timeline = every["case"]["events"]
+    # when more of its latest events are asked for than it has
+    latest = await gql.execute(
+        query, {"number": case["number"], "last": len(timeline) + 2}, token=city
+    )
+    # then the whole timeline comes back, in order
+    assert timeline
+    assert latest["case"]["events"] == timeline
