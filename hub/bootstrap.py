@@ -11,13 +11,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import shapely
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub import migrate
 from hub.categories.models import Category, Responsibility
 from hub.categories.reference import bundled_categories
-from hub.db import transaction
+from hub.db import BulkInsert, transaction
 from hub.departments.models import Department
 from hub.departments.reference import bundled_departments
 from hub.geo.models import Grid, Jurisdiction, JurisdictionLevel
@@ -68,14 +68,17 @@ async def setup_database(
 
 
 async def _insert(session: AsyncSession, model: Any, rows: Iterable[dict[str, Any]]) -> None:
+    """Through the driver (PostgreSQL: COPY), in batches; every row names the same columns."""
+    bulk: BulkInsert | None = None
     batch: list[dict[str, Any]] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= BATCH:
-            await session.execute(insert(model), batch)
+            bulk = bulk or BulkInsert.of(model, list(batch[0]))
+            await bulk.execute(session, batch)
             batch = []
     if batch:
-        await session.execute(insert(model), batch)
+        await (bulk or BulkInsert.of(model, list(batch[0]))).execute(session, batch)
 
 
 def _wkb(areas: Sequence[Area]) -> list[bytes]:
