@@ -203,3 +203,28 @@ async def test_each_filter_of_the_case_list_is_answered_from_an_index(
     assert unindexed == {}
     # and a rare text is looked up in the trigram indexes, not scanned for newest first
     assert any(index.endswith("_trgm") for index in used["text (rare)"]), used["text (rare)"]
+
+
+async def test_the_overdue_sweep_reads_only_cases_that_can_fall_overdue(settings: Settings) -> None:
+    # given the sweeper's statements, recorded as it sweeps the crowd of cases
+    engine = create_engine(settings.database_url)
+    sweeps: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.startswith('UPDATE "case"') and "_overdue" in statement:
+            sweeps.append((statement, parameters))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            await cases.sweep_overdue(session=session, now=dt.datetime.now(dt.UTC))
+    finally:
+        await engine.dispose()
+    # then each clock's pass is planned through its partial index, not a scan of every case
+    assert len(sweeps) == 2
+    used = []
+    for statement, parameters in sweeps:
+        nodes = await _explain(settings, statement, parameters)
+        assert not [n for n in nodes if n["Node Type"] == "Seq Scan"], nodes
+        used += [n["Index Name"] for n in nodes if "Index Name" in n]
+    assert used == ["ix_case_respond_due", "ix_case_resolve_due"]
