@@ -186,7 +186,9 @@ async def test_the_latest_events_of_a_case_with_fewer_are_all_of_them(
 ) -> None:
     city = Actors(hub_server).city
     # given a case just reported (a short timeline)
-    case = await ok(gql, REPORT, city, description="楼道堆物", categoryCode="GARBAGE")
+    case = await ok(
+        gql, REPORT, city, description="楼道堆物", categoryCode="GARBAGE", source="HOTLINE_12345"
+    )
     query = """query($number: String!, $last: Int) {
       case(number: $number) { events(last: $last) { type at } } }"""
     every = await gql.execute(query, {"number": case["number"], "last": None}, token=city)
