@@ -187,7 +187,13 @@ async def test_the_latest_events_of_a_case_with_fewer_are_all_of_them(
     city = Actors(hub_server).city
     # given a case just reported (a short timeline)
     case = await ok(
-        gql, REPORT, city, description="楼道堆物", categoryCode="GARBAGE", source="HOTLINE_12345"
+        gql,
+        REPORT,
+        city,
+        description="楼道堆物",
+        categoryCode="GARBAGE",
+        source="HOTLINE_12345",
+        footprint=ACROSS,
     )
     query = """query($number: String!, $last: Int) {
       case(number: $number) { events(last: $last) { type at } } }"""
