@@ -201,8 +201,8 @@ async def test_the_latest_events_of_a_case_with_fewer_are_all_of_them(
     timeline = every["case"]["events"]
     # when more of its latest events are asked for than it has
     latest = await gql.execute(
-        query, {"number": case["number"], "last": len(timeline) + 2}, token=city
+        query, {"number": case["number"], "last": len(timeline) + 1}, token=city
     )
     # then the whole timeline comes back, in order
-    assert timeline
+    assert len(timeline) >= 2  # reported, then dispatched
     assert latest["case"]["events"] == timeline
