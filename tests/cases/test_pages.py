@@ -17,7 +17,7 @@ from hub.config import Settings
 from hub.db import create_engine, create_sessionmaker
 from hub.demo.synthetic import Plan, generate
 from hub.geo.index import GeoIndex
-from tests.cases.factories import REPORT, Actors, ok
+from tests.cases.factories import DISPATCH, REPORT, Actors, ok
 from tests.conftest import MUTABLE_TABLES, GraphQLClient, HubServer, quiet_hub
 
 XICHENG, FENGTAI = "110102", "110106"
@@ -185,7 +185,7 @@ async def test_the_latest_events_of_a_case_with_fewer_are_all_of_them(
     gql: GraphQLClient, hub_server: HubServer
 ) -> None:
     city = Actors(hub_server).city
-    # given a case just reported (a short timeline)
+    # given a case reported and dispatched (a short timeline)
     case = await ok(
         gql,
         REPORT,
@@ -195,6 +195,8 @@ async def test_the_latest_events_of_a_case_with_fewer_are_all_of_them(
         source="HOTLINE_12345",
         footprint=ACROSS,
     )
+    departments = ["110102.URBAN_MANAGEMENT"]
+    await ok(gql, DISPATCH, city, caseNumber=case["number"], departmentCodes=departments)
     query = """query($number: String!, $last: Int) {
       case(number: $number) { events(last: $last) { type at } } }"""
     every = await gql.execute(query, {"number": case["number"], "last": None}, token=city)
