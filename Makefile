@@ -51,9 +51,11 @@ demo: $(STAMP) $(GRAPHIQL) $(BOARD)
 serve: $(STAMP)
 	$(BIN)/hub serve
 
+# lint-imports: the import contracts in pyproject.toml ([tool.importlinter]).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy hub schema adapters bench

@@ -1,4 +1,11 @@
-"""The ASGI application: GraphQL over HTTP at /graphql, GraphiQL, health and readiness."""
+"""Where the hub is put together: the ASGI application and the ``hub`` command line.
+
+The ASGI application serves GraphQL over HTTP and WebSocket at /graphql, GraphiQL, the board,
+Open311, health and readiness; the command line is the hub's own commands (``hub.commands``)
+with the adapters' (``sync``, ``adapters``, ``quarantine``, ``connections``).  This is the one
+module of ``hub`` that imports ``schema`` and ``adapters`` (the import contracts in
+pyproject.toml hold every other module to that).
+"""
 
 from __future__ import annotations
 
@@ -19,7 +26,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope
 
-from adapters.standing import run_connection
+from adapters.cli import adapters_command, quarantine_command, sync_command
+from adapters.standing import connections_app, run_connection
 from hub import sweeper
 from hub.auth.actors import ANONYMOUS
 from hub.auth.tokens import (
@@ -29,12 +37,12 @@ from hub.auth.tokens import (
     authenticate_async,
 )
 from hub.board import board_routes
+from hub.commands import app as cli
 from hub.config import Settings, get_settings
 from hub.connections.models import StandingConnection
 from hub.connections.scheduler import Scheduler
 from hub.db import create_engine, create_sessionmaker
 from hub.events.feed import EventFeed
-from hub.events.websocket import GraphQLWebSocket
 from hub.geo.index import GeoIndex
 from hub.http.browsers import browser_middleware
 from hub.http.graphiql import POLICY as GRAPHIQL_POLICY
@@ -50,6 +58,7 @@ from schema.context import Context
 from schema.core.limits import QueryLimits
 from schema.core.refused import Throttle, attempted_mutations, audit_refused_request, query_of
 from schema.live.context import LiveContext
+from schema.live.websocket import GraphQLWebSocket
 
 # The audit outcome of an HTTP refusal that carries no code of its own.
 REFUSAL_CODES = {
@@ -312,3 +321,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.hub = hub
     app.state.rate_limiter = limiter
     return app
+
+
+cli.add_typer(connections_app, name="connections")
+cli.command("sync")(sync_command)
+cli.command("adapters")(adapters_command)
+cli.command("quarantine")(quarantine_command)

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from hub.config import get_settings
 from hub.db import create_engine, made_on
-from hub.models import Base
+from migrations.models import Base
 
 config = context.config
 target_metadata = Base.metadata

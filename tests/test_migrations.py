@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 
 from hub import migrate
 from hub.db import create_engine, made_on
-from hub.models import Base
+from migrations.models import Base
 from tests.support.databases import private_database
 
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import enum
+from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, exists, false, or_, true
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.actors import Actor, Role
 from hub.auth.policy import PermissionDeniedError, scope_prefix, within_scope
 from hub.cases.models import Case, CaseDispatch, CaseJurisdiction
+
+# The one import of whistles from cases (pyproject.toml's contracts name it): a department
+# summoned by a whistle reads the whistle's source case.
 from hub.whistles.models import Summons, WhistleCase
 
 
@@ -143,6 +148,25 @@ def may_see_case(
     if role is Role.DEPARTMENT and actor.department_code:
         return actor.department_code in dispatched or actor.department_code in summoned
     return False
+
+
+async def summoned(*, session: AsyncSession, codes: Sequence[int]) -> dict[int, list[str]]:
+    """The departments each case's whistles have summoned (their summons sent)."""
+    rows = await session.execute(
+        select(WhistleCase.case_id, Summons.department_code)
+        .join(Summons, Summons.whistle_id == WhistleCase.whistle_id)
+        .where(
+            WhistleCase.case_id.in_(codes),
+            Summons.department_code.is_not(None),
+            Summons.summoned_at.is_not(None),
+        )
+        .distinct()
+    )
+    found: dict[int, list[str]] = defaultdict(list)
+    for case_id, department_code in rows:
+        if department_code is not None:
+            found[case_id].append(department_code)
+    return found
 
 
 def require_case_action(actor: Actor, action: CaseAction) -> None:

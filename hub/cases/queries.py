@@ -27,7 +27,6 @@ from hub.categories.models import Category
 from hub.geo.models import JurisdictionLevel, level_of_code
 from hub.geo.service import code_range
 from hub.pagination import Page, PageRequest, fetch_each, fetch_under
-from hub.whistles.models import Summons, WhistleCase
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,25 +211,6 @@ async def events(*, session: AsyncSession, codes: Sequence[int]) -> dict[int, li
     found: dict[int, list[CaseEvent]] = defaultdict(list)
     for row in rows:
         found[row.case_id].append(row)
-    return found
-
-
-async def summoned(*, session: AsyncSession, codes: Sequence[int]) -> dict[int, list[str]]:
-    """The departments each case's whistles have summoned (their summons sent)."""
-    rows = await session.execute(
-        select(WhistleCase.case_id, Summons.department_code)
-        .join(Summons, Summons.whistle_id == WhistleCase.whistle_id)
-        .where(
-            WhistleCase.case_id.in_(codes),
-            Summons.department_code.is_not(None),
-            Summons.summoned_at.is_not(None),
-        )
-        .distinct()
-    )
-    found: dict[int, list[str]] = defaultdict(list)
-    for case_id, department_code in rows:
-        if department_code is not None:
-            found[case_id].append(department_code)
     return found
 
 

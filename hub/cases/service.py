@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth.actors import SYSTEM, Actor, Role
 from hub.auth.policy import PermissionDeniedError, within_scope
 from hub.cases import lifecycle, queries
-from hub.cases.access import CaseAction, may_see_case, require_case_action
+from hub.cases.access import CaseAction, may_see_case, require_case_action, summoned
 from hub.cases.events import add_event, timeline_of
 from hub.cases.lifecycle import assign, leader
 from hub.cases.models import (
@@ -51,8 +51,8 @@ async def get_for_actor(
     if may_see_case(actor, case, crossed, dispatched):
         return case
     # A department a whistle on the case summoned reads it, but acts on what it is dispatched.
-    summoned = await queries.summoned(session=session, codes=[case.id])
-    if may_see_case(actor, case, crossed, dispatched, summoned.get(case.id, [])):
+    seen_by = await summoned(session=session, codes=[case.id])
+    if may_see_case(actor, case, crossed, dispatched, seen_by.get(case.id, [])):
         raise PermissionDeniedError(
             f"case {number!r} is not dispatched to your department", field="caseNumber"
         )
@@ -62,8 +62,8 @@ async def get_for_actor(
 async def readable_by(*, session: AsyncSession, case: Case, actor: Actor) -> bool:
     """Whether the actor may read the case (a summoning whistle's departments included)."""
     crossed, dispatched = await crossed_of(session, case), await dispatched_to(session, case)
-    summoned = await queries.summoned(session=session, codes=[case.id])
-    return may_see_case(actor, case, crossed, dispatched, summoned.get(case.id, []))
+    seen_by = await summoned(session=session, codes=[case.id])
+    return may_see_case(actor, case, crossed, dispatched, seen_by.get(case.id, []))
 
 
 async def crossed_of(session: AsyncSession, case: Case) -> list[str]:

@@ -5,12 +5,23 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import ColumnElement, and_, exists, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.categories.models import Category, Responsibility
-from hub.departments.models import DepartmentKind
+from hub.departments.models import Department, DepartmentKind
 from hub.geo.models import JurisdictionLevel
+
+
+def answers_for(category_code: str) -> ColumnElement[bool]:
+    """A condition on ``Department``: its kind answers for the category at its level."""
+    return exists().where(
+        and_(
+            Responsibility.category_code == category_code,
+            Responsibility.department_kind == Department.kind,
+            Responsibility.level == Department.level,
+        )
+    )
 
 
 async def all_categories(*, session: AsyncSession) -> list[Category]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.categories.models import Responsibility
 from hub.departments.models import Department
 from hub.geo.models import descendant_prefix
 from hub.pagination import Page, PageRequest, fetch_pages
@@ -18,22 +17,20 @@ async def get_many(*, session: AsyncSession, codes: Sequence[str]) -> dict[str, 
     return {row.code: row for row in rows}
 
 
-def filter_query(*, jurisdiction_code: str | None, category_code: str | None) -> Select[Department]:
-    """Departments within a jurisdiction (descendants included) that answer for a category."""
+def filter_query(
+    *, jurisdiction_code: str | None, answering: ColumnElement[bool] | None = None
+) -> Select[Department]:
+    """Departments within a jurisdiction (descendants included), narrowed by ``answering``.
+
+    ``answering`` is a condition on ``Department`` from a domain above this one, e.g.
+    ``hub.categories.service.answers_for(code)``: the departments that answer for a category.
+    """
     query = select(Department)
     if jurisdiction_code is not None:
         prefix = descendant_prefix(jurisdiction_code)
         query = query.where(Department.jurisdiction_code.startswith(prefix, autoescape=True))
-    if category_code is not None:
-        query = query.where(
-            exists().where(
-                and_(
-                    Responsibility.category_code == category_code,
-                    Responsibility.department_kind == Department.kind,
-                    Responsibility.level == Department.level,
-                )
-            )
-        )
+    if answering is not None:
+        query = query.where(answering)
     return query
 
 
@@ -41,10 +38,10 @@ async def page_departments(
     *,
     session: AsyncSession,
     jurisdiction_code: str | None,
-    category_code: str | None,
+    answering: ColumnElement[bool] | None = None,
     page: PageRequest,
 ) -> Page[Department]:
-    query = filter_query(jurisdiction_code=jurisdiction_code, category_code=category_code)
+    query = filter_query(jurisdiction_code=jurisdiction_code, answering=answering)
     pages = await fetch_pages(
         session,
         query,

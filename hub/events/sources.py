@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth.actors import Actor
 from hub.cases import queries as cases
 from hub.cases.access import may_read_cases, may_see_case
+from hub.cases.access import summoned as summoned_by_whistles
 from hub.cases.models import Case, CaseDispatch, CaseEvent
 from hub.departments.models import Department
 from hub.geo.models import descendant_prefix
@@ -80,7 +81,7 @@ async def _case_facts(session: AsyncSession, ids: list[int]) -> dict[int, CaseFa
     rows = await cases.by_ids(session=session, codes=ids)
     crossed = await cases.crossed(session=session, codes=ids)
     dispatches = await cases.dispatches(session=session, codes=ids)
-    summoned = await cases.summoned(session=session, codes=ids)
+    summoned = await summoned_by_whistles(session=session, codes=ids)
     return {
         key: CaseFacts(
             case=row,

@@ -7,6 +7,7 @@ from strawberry.dataloader import DataLoader
 
 from hub.cases import order_queries
 from hub.cases import queries as cases
+from hub.cases.access import summoned
 from hub.cases.models import (
     Case,
     CaseDispatch,
@@ -32,7 +33,7 @@ class CaseLoaders(LoaderGroup):
         )
         self.case_events: DataLoader[int, list[CaseEvent]] = self._by_key(cases.events, [])
         self.case_crossed: DataLoader[int, list[str]] = self._by_key(cases.crossed, [])
-        self.case_summoned: DataLoader[int, list[str]] = self._by_key(cases.summoned, [])
+        self.case_summoned: DataLoader[int, list[str]] = self._by_key(summoned, [])
         self.case_refs: DataLoader[int, list[CaseExternalRef]] = self._by_key(
             cases.external_refs, []
         )

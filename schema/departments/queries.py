@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from hub.categories.service import answers_for
 from hub.departments import service as departments
 from hub.geo.models import level_of_code
 from hub.pagination import BY_CODE
@@ -50,7 +51,7 @@ class DepartmentQuery:
             page = await departments.page_departments(
                 session=session,
                 jurisdiction_code=jurisdiction_code,
-                category_code=category_code,
+                answering=None if category_code is None else answers_for(category_code),
                 page=request,
             )
         return connection_from_page(page, lambda row: Department(row=row))

@@ -1,4 +1,4 @@
-"""Every mapped model, imported once so the metadata (and Alembic) sees the whole schema."""
+"""Every mapped model, the hub's and the adapters', imported once so Alembic sees them all."""
 
 from adapters.models import AdapterCursor, AdapterRun, QuarantinedRecord
 from hub.audit.models import AuditEntry

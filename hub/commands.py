@@ -1,4 +1,7 @@
-"""The ``hub`` command: serve, migrate, build the demo, mint tokens."""
+"""The hub's own commands: serve, migrate, build the demo, mint tokens, back up and restore.
+
+The ``hub`` command line puts these together with the adapters' commands in ``hub.app``.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +25,6 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from adapters.cli import adapters_command, quarantine_command, sync_command
-from adapters.standing import connections_app
 from hub import benchdata, bootstrap, migrate
 from hub.audit import chain
 from hub.auth.actors import Role
@@ -48,7 +49,6 @@ app = typer.Typer(help="Beijing's integration hub (吹哨报到 · 接诉即办)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(open311_key_app, name="open311-key")
-app.add_typer(connections_app, name="connections")
 console = Console()
 
 Host = Annotated[str, typer.Option(envvar="HUB_HOST", help="Interface to bind.")]
@@ -473,12 +473,3 @@ def restore_command(
         console.print(f"[red]restore failed:[/] {error}")
         raise typer.Exit(1) from error
     console.print(f"[green]restored[/] {source}")
-
-
-app.command("sync")(sync_command)
-app.command("adapters")(adapters_command)
-app.command("quarantine")(quarantine_command)
-
-
-if __name__ == "__main__":
-    app()

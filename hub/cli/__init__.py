@@ -1,0 +1,1 @@
+"""``python -m hub.cli``: the ``hub`` command line, as put together in ``hub.app`` (``cli``)."""
