@@ -28,7 +28,7 @@ from starlette.types import Receive, Scope
 
 from adapters.cli import adapters_command, quarantine_command, sync_command
 from adapters.standing import connections_app, run_connection
-from hub import sweeper
+from hub import commands, sweeper
 from hub.auth.actors import ANONYMOUS
 from hub.auth.tokens import (
     Authentication,
@@ -37,7 +37,6 @@ from hub.auth.tokens import (
     authenticate_async,
 )
 from hub.board import board_routes
-from hub.commands import app as cli
 from hub.config import Settings, get_settings
 from hub.connections.models import StandingConnection
 from hub.connections.scheduler import Scheduler
@@ -323,6 +322,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return app
 
 
+# The `hub` command line: the hub's own commands and the adapters'.
+cli = commands.app
 cli.add_typer(connections_app, name="connections")
 cli.command("sync")(sync_command)
 cli.command("adapters")(adapters_command)
