@@ -34,7 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.config import Settings as HubSettings
-from hub.errors import ConflictError, DomainError
+from hub.errors import ConflictError, DomainError, ErrorCode
 from hub.geo.index import GeoIndex
 
 DEFAULT_BATCH_SIZE = 1_000
@@ -118,7 +118,7 @@ class Batch(Generic[CursorT]):
 class RecordRejectedError(DomainError):
     """Raised by ``parse`` or ``write`` for a record that cannot go in; carries the reason."""
 
-    code = "REJECTED"
+    code = ErrorCode.REJECTED
 
 
 class SourceUnavailableError(Exception):

@@ -15,14 +15,14 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from hub.errors import DomainError
+from hub.errors import DomainError, ErrorCode
 
 DESCRIPTION = 20_000  # a case's description: a long complaint read out on the hotline
 NOTE = 2_000  # a note, comment, reason or task: a paragraph, not a document
 
 
 class ValueTooLongError(DomainError):
-    code = "TOO_LONG"
+    code = ErrorCode.TOO_LONG
 
 
 def bounded(max_length: int, field: str | None = None) -> dict[str, Any]:

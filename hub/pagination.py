@@ -38,7 +38,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from hub.errors import DomainError
+from hub.errors import DomainError, ErrorCode
 
 R = TypeVar("R")
 P = TypeVar("P", bound=Hashable)
@@ -56,10 +56,16 @@ BY_CODE: tuple[type, ...] = (str,)
 NEWEST: tuple[type, ...] = (dt.datetime, int)  # newest first by a time, ties by id
 
 
+class InvalidPageSizeError(DomainError):
+    """``first`` outside 1 to the most a page holds."""
+
+    code = ErrorCode.INVALID_PAGE_SIZE
+
+
 class InvalidCursorError(DomainError):
     """A cursor that this hub did not hand out (or not for this list)."""
 
-    code = "INVALID_CURSOR"
+    code = ErrorCode.INVALID_CURSOR
 
 
 MAX_CURSOR = 512  # characters: a cursor holds one sort key, a number or a short code

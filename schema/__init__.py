@@ -12,10 +12,10 @@ from strawberry.extensions import MaskErrors
 from strawberry.schema.config import StrawberryConfig
 
 from hub.config import Settings, get_settings
-from hub.errors import DomainError
+from hub.errors import DomainError, ErrorCode
 from schema.adapters.types import AdapterRun
 from schema.cases.types import Case
-from schema.core.errors import PublicError
+from schema.core.errors import PublicError, public_error
 from schema.core.limits import QueryLimits
 from schema.core.observability import OperationMetrics
 from schema.core.refused import AuditRefusedMutations
@@ -59,9 +59,7 @@ class HubSchema(strawberry.Schema):
 
 def _refusal(error: GraphQLError, refusal: DomainError) -> GraphQLError:
     """A domain refusal that reached a query resolver: coded, like a mutation's UserError."""
-    public = PublicError(refusal.code, refusal.message)
-    if refusal.field and public.extensions is not None:
-        public.extensions["field"] = refusal.field
+    public = public_error(refusal)
     return GraphQLError(
         refusal.message,
         nodes=error.nodes,
@@ -89,7 +87,7 @@ def _masked(error: GraphQLError) -> GraphQLError:
         source=error.source,
         positions=error.positions,
         path=error.path,
-        extensions={"code": "INTERNAL", "correlationId": correlation_id},
+        extensions={"code": ErrorCode.INTERNAL, "correlationId": correlation_id},
     )
 
 

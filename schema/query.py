@@ -6,13 +6,13 @@ from collections.abc import Awaitable, Callable
 
 import strawberry
 
+from hub.errors import TooManyIdsError
 from schema.adapters.queries import AdapterQuery, load_adapter_run
 from schema.audit.queries import AuditQuery
 from schema.auth.queries import AuthQuery
 from schema.cases.queries import CaseQuery, visible_case
 from schema.connections.operations import ConnectionQuery
 from schema.context import Info
-from schema.core.errors import PublicError
 from schema.core.relay import InvalidGlobalIdError, Node, from_global_id
 from schema.departments.queries import (
     CategoryQuery,
@@ -61,7 +61,7 @@ class NodeQuery:
     @strawberry.field(description="Fetches objects given their global ids (at most 100).")
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         if len(ids) > MAX_NODES:
-            raise PublicError("TOO_MANY_IDS", f"at most {MAX_NODES} ids at once")
+            raise TooManyIdsError(f"at most {MAX_NODES} ids at once")
         return [await resolve_node(info, global_id) for global_id in ids]
 
 

@@ -14,11 +14,14 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 
+from hub.auth.policy import PermissionDeniedError
 from hub.cases.access import may_read_cases
+from hub.errors import ErrorCode, NotFoundError, UnauthenticatedError, UnknownJurisdictionError
 from hub.events.delivery import Delivery, SubscriberTooSlowError
 from hub.events.sources import CaseSelection, WhistleSelection
 from hub.events.stream import Stream
 from hub.geo.models import level_of_code
+from hub.pagination import InvalidCursorError
 from hub.whistles.access import may_read_whistles
 from schema.cases.queries import visible_case
 from schema.cases.types import CaseEvent
@@ -36,7 +39,9 @@ T = TypeVar("T")
 def _live(info: Info) -> LiveContext:
     context = info.context
     if not isinstance(context, LiveContext):
-        raise PublicError("WEBSOCKET_ONLY", "Subscribe over WebSocket (graphql-transport-ws).")
+        raise PublicError(
+            ErrorCode.WEBSOCKET_ONLY, "Subscribe over WebSocket (graphql-transport-ws)."
+        )
     return context
 
 
@@ -45,15 +50,13 @@ def _cursor(after: strawberry.ID | None) -> int | None:
         return None
     value = row_id(str(after))
     if value is None:
-        raise PublicError(
-            "INVALID_CURSOR", f"{str(after)[:40]!r} is not an event id; pass an event's id"
-        )
+        raise InvalidCursorError(f"{str(after)[:40]!r} is not an event id; pass an event's id")
     return value
 
 
 def _check_jurisdiction(code: str | None) -> None:
     if code is not None and level_of_code(code) is None:
-        raise PublicError("UNKNOWN_JURISDICTION", f"no jurisdiction {code!r}")
+        raise UnknownJurisdictionError(f"no jurisdiction {code!r}")
 
 
 async def _follow(
@@ -81,7 +84,7 @@ async def _follow(
     except SubscriberTooSlowError as error:
         resume = None if error.last_id is None else str(error.last_id)
         raise PublicError(
-            "SUBSCRIBER_TOO_SLOW",
+            ErrorCode.SUBSCRIBER_TOO_SLOW,
             "Events came faster than this subscription took them; subscribe again with"
             f" after: {resume!r} to carry on where it stopped.",
             after=resume,
@@ -90,9 +93,7 @@ async def _follow(
 
 def _check_signed_in(context: LiveContext) -> None:
     if context.actor.is_anonymous:
-        raise PublicError(
-            "UNAUTHENTICATED", "Subscriptions need a token: send it in connectionParams."
-        )
+        raise UnauthenticatedError("Subscriptions need a token: send it in connectionParams.")
 
 
 @strawberry.type
@@ -118,10 +119,10 @@ class Subscription:
         cursor = _cursor(after)
         _check_signed_in(context)
         if not may_read_cases(context.actor):
-            raise PublicError("FORBIDDEN", "Your role does not read individual cases.")
+            raise PermissionDeniedError("Your role does not read individual cases.")
         _check_jurisdiction(jurisdiction_code)
         if case_number is not None and not await context.check(visible_case(info, case_number)):
-            raise PublicError("NOT_FOUND", f"no case {case_number!r}")
+            raise NotFoundError(f"no case {case_number!r}")
         selection = CaseSelection(context.actor, case_number, jurisdiction_code, department_code)
         stream = context.feed.cases
         return _follow(
@@ -154,12 +155,12 @@ class Subscription:
         cursor = _cursor(after)
         _check_signed_in(context)
         if not may_read_whistles(context.actor):
-            raise PublicError("FORBIDDEN", "Your role does not read individual whistles.")
+            raise PermissionDeniedError("Your role does not read individual whistles.")
         _check_jurisdiction(jurisdiction_code)
         if whistle_number is not None and not await context.check(
             visible_whistle(info, whistle_number)
         ):
-            raise PublicError("NOT_FOUND", f"no whistle {whistle_number!r}")
+            raise NotFoundError(f"no whistle {whistle_number!r}")
         selection = WhistleSelection(
             context.actor, whistle_number, jurisdiction_code, department_code
         )

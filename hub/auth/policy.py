@@ -9,11 +9,11 @@ actor cannot see is reported as NOT_FOUND, so refusals never reveal existence.
 from __future__ import annotations
 
 from hub.auth.actors import Actor, Role
-from hub.errors import DomainError
+from hub.errors import DomainError, ErrorCode
 
 
 class PermissionDeniedError(DomainError):
-    code = "FORBIDDEN"
+    code = ErrorCode.FORBIDDEN
 
 
 def scope_prefix(actor: Actor) -> str:

@@ -19,19 +19,19 @@ from hub.cases.deadlines import warn_at
 from hub.cases.events import add_event
 from hub.cases.models import Case, CaseExtension, Decision, WarningLevel
 from hub.cases.returns import ReasonRequiredError
-from hub.cases.rules import CaseTransition, IllegalTransitionError, next_status
-from hub.errors import DomainError, NotFoundError
+from hub.cases.rules import CaseTransition, next_status
+from hub.errors import DomainError, ErrorCode, IllegalTransitionError, NotFoundError
 
 # The longest extension the centre grants at once, beyond the current deadline.
 MAX_EXTENSION_WORKING_DAYS = 15
 
 
 class ExtensionTooLateError(DomainError):
-    code = "EXTENSION_TOO_LATE"
+    code = ErrorCode.EXTENSION_TOO_LATE
 
 
 class InvalidExtensionError(DomainError):
-    code = "INVALID_EXTENSION"
+    code = ErrorCode.INVALID_EXTENSION
 
 
 async def request(

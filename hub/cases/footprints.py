@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from hub.auth.actors import Actor, Role
 from hub.auth.policy import scope_prefix
-from hub.errors import DomainError
+from hub.errors import DomainError, ErrorCode
 from hub.geo.index import GeoIndex, parse_polygon
 
 MAX_FOOTPRINT_AREA_M2: Final = 250_000
@@ -36,11 +36,11 @@ _M_PER_DEG_LNG: Final = 111_320.0
 
 
 class FootprintTooLargeError(DomainError):
-    code = "FOOTPRINT_TOO_LARGE"
+    code = ErrorCode.FOOTPRINT_TOO_LARGE
 
 
 class OutsideScopeError(DomainError):
-    code = "OUTSIDE_SCOPE"
+    code = ErrorCode.OUTSIDE_SCOPE
 
 
 def area_m2(geometry: Any) -> float:

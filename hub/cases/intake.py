@@ -28,7 +28,7 @@ from hub.cases.models import (
 from hub.cases.service import readable_by
 from hub.categories.models import Category
 from hub.config import Settings
-from hub.errors import ConflictError, DomainError
+from hub.errors import ConflictError, DomainError, ErrorCode, InvalidInputError
 from hub.geo.index import GeoIndex, parse_polygon
 from hub.geo.models import Jurisdiction
 from hub.lengths import DESCRIPTION
@@ -39,16 +39,12 @@ MAX_DESCRIPTION = DESCRIPTION
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
-class InvalidInputError(DomainError):
-    code = "INVALID_INPUT"
-
-
 class UnknownCategoryError(DomainError):
-    code = "UNKNOWN_CATEGORY"
+    code = ErrorCode.UNKNOWN_CATEGORY
 
 
 class DuplicateReferenceError(DomainError):
-    code = "DUPLICATE_REFERENCE"
+    code = ErrorCode.DUPLICATE_REFERENCE
 
 
 @dataclass(frozen=True, slots=True)

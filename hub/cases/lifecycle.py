@@ -18,10 +18,10 @@ from hub.cases.models import CaseStatus, DispatchRole, DispatchStatus, WarningLe
 from hub.cases.rules import (
     CaseTransition,
     DispatchTransition,
-    IllegalTransitionError,
     next_dispatch_status,
     next_status,
 )
+from hub.errors import IllegalTransitionError
 
 
 class CaseState(Protocol):

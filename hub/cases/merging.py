@@ -20,12 +20,12 @@ from hub.cases.access import CaseAction
 from hub.cases.events import add_event
 from hub.cases.models import Case, CaseDispatch, DispatchStatus
 from hub.cases.returns import ReasonRequiredError
-from hub.cases.rules import CaseTransition, IllegalTransitionError, next_status
-from hub.errors import DomainError
+from hub.cases.rules import CaseTransition, next_status
+from hub.errors import DomainError, ErrorCode, IllegalTransitionError
 
 
 class CrossDistrictMergeError(DomainError):
-    code = "CROSS_DISTRICT_MERGE"
+    code = ErrorCode.CROSS_DISTRICT_MERGE
 
 
 async def merge(

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth.actors import Actor, Role
 from hub.cases import returns, service
 from hub.cases.models import Case, CaseStatus
-from hub.errors import DomainError
+from hub.errors import DomainError, ErrorCode
 
 
 class Stage(enum.IntEnum):
@@ -46,11 +46,11 @@ DISPATCHABLE = {CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.RESPONDED
 class StatusRegressionError(DomainError):
     """A newer version of a record says the case is less far along than the hub has it."""
 
-    code = "STATUS_REGRESSION"
+    code = ErrorCode.STATUS_REGRESSION
 
 
 class NoDepartmentError(DomainError):
-    code = "NO_DEPARTMENT"
+    code = ErrorCode.NO_DEPARTMENT
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,19 +30,18 @@ from hub.cases.models import (
 from hub.cases.rules import (
     CaseTransition,
     DispatchTransition,
-    IllegalTransitionError,
     next_dispatch_status,
     next_status,
 )
-from hub.errors import DomainError, NotFoundError
+from hub.errors import DomainError, ErrorCode, IllegalTransitionError, NotFoundError
 
 
 class ReasonRequiredError(DomainError):
-    code = "REASON_REQUIRED"
+    code = ErrorCode.REASON_REQUIRED
 
 
 class ReturnRuledError(DomainError):
-    code = "RETURN_RULED"
+    code = ErrorCode.RETURN_RULED
 
 
 def _reason(text: str | None, field: str) -> str:

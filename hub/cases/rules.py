@@ -15,11 +15,7 @@ from __future__ import annotations
 import enum
 
 from hub.cases.models import CaseStatus, DispatchStatus
-from hub.errors import DomainError
-
-
-class IllegalTransitionError(DomainError):
-    code = "ILLEGAL_TRANSITION"
+from hub.errors import IllegalTransitionError
 
 
 class CaseTransition(enum.StrEnum):

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.actors import SYSTEM, Actor, Role
 from hub.auth.policy import PermissionDeniedError, within_scope
-from hub.cases import lifecycle, queries
+from hub.cases import lifecycle
 from hub.cases.access import CaseAction, may_see_case, require_case_action, summoned
 from hub.cases.events import add_event, timeline_of
 from hub.cases.lifecycle import assign, leader
@@ -28,13 +28,8 @@ from hub.cases.models import (
     CaseStatus,
     DispatchStatus,
 )
-from hub.cases.rules import IllegalTransitionError
 from hub.departments.models import Department
-from hub.errors import DomainError, NotFoundError
-
-
-class UnknownDepartmentError(DomainError):
-    code = "UNKNOWN_DEPARTMENT"
+from hub.errors import IllegalTransitionError, NotFoundError, UnknownDepartmentError
 
 
 async def get_for_actor(

@@ -36,15 +36,15 @@ from hub.cases.models import (
 )
 from hub.cases.rules import CaseTransition, next_status
 from hub.db import JsonDoc, UTCDateTime
-from hub.errors import DomainError
+from hub.errors import DomainError, ErrorCode
 
 
 class NotOverdueError(DomainError):
-    code = "NOT_OVERDUE"
+    code = ErrorCode.NOT_OVERDUE
 
 
 class AlreadyOverdueError(DomainError):
-    code = "ALREADY_OVERDUE"
+    code = ErrorCode.ALREADY_OVERDUE
 
 
 async def urge(

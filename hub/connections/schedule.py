@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from croniter import CroniterBadCronError, croniter
 
-from hub.errors import DomainError
+from hub.errors import DomainError, ErrorCode
 
 DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)?$")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -16,7 +16,7 @@ BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
 class InvalidScheduleError(DomainError):
-    code = "INVALID_SCHEDULE"
+    code = ErrorCode.INVALID_SCHEDULE
 
 
 @dataclass(frozen=True, slots=True)

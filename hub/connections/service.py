@@ -20,16 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.connections.models import ConnectionRun, StandingConnection
 from hub.connections.schedule import Schedule
-from hub.errors import DomainError, NotFoundError
+from hub.errors import InvalidInputError, NotFoundError
 from hub.pagination import Page, PageRequest, fetch_pages
 
 SECRET_NAME = re.compile(r"(key|secret|password|token)", re.IGNORECASE)
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
 FAILING_AFTER = 3  # failures in a row before a connection is marked failing
-
-
-class InvalidConnectionError(DomainError):
-    code = "INVALID_INPUT"
 
 
 def stored_settings(options: Mapping[str, str]) -> dict[str, Any]:
@@ -39,10 +35,10 @@ def stored_settings(options: Mapping[str, str]) -> dict[str, Any]:
         if value.startswith("env:"):
             variable = value[4:]
             if not ENV_NAME.match(variable):
-                raise InvalidConnectionError(f"{variable!r} is not an environment variable name")
+                raise InvalidInputError(f"{variable!r} is not an environment variable name")
             stored[name] = {"env": variable}
         elif SECRET_NAME.search(name):
-            raise InvalidConnectionError(
+            raise InvalidInputError(
                 f"{name} looks secret: give it as env:VARIABLE, it is never stored in clear",
                 field=name,
             )
@@ -70,7 +66,7 @@ async def add(
         )
     )
     if taken is not None:
-        raise InvalidConnectionError(f"{adapter} already has a connection to {source}")
+        raise InvalidInputError(f"{adapter} already has a connection to {source}")
     row = StandingConnection(
         adapter=adapter,
         source=source,

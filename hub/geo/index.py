@@ -15,7 +15,7 @@ from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.errors import GeographyNotLoadedError, InvalidGeometryError, OutsideCityError
+from hub.errors import ErrorCode, GeographyNotLoadedError, InvalidGeometryError, OutsideCityError
 from hub.geo.crs import to_wgs84
 from hub.geo.locator import Locator
 from hub.geo.models import Grid, Jurisdiction, JurisdictionLevel
@@ -114,7 +114,7 @@ def parse_polygon(footprint: Any) -> Any:
 
 
 class AddressNotLocatedError(OutsideCityError):
-    code = "ADDRESS_NOT_LOCATED"
+    code = ErrorCode.ADDRESS_NOT_LOCATED
 
 
 def _short(name: str) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.actors import Actor, Role
-from hub.errors import DomainError
+from hub.errors import DomainError, ErrorCode
 from hub.geo.models import Jurisdiction
 from hub.open311.models import Open311Key
 
@@ -18,7 +18,7 @@ KEY_PREFIX = "o311_"
 
 
 class KeyRefusedError(DomainError):
-    code = "INVALID_KEY"
+    code = ErrorCode.INVALID_KEY
 
 
 def _digest(key: str) -> str:

@@ -23,7 +23,7 @@ from hub.cases import queries as cases
 from hub.cases.models import Case, CaseSource, CaseStatus, Priority
 from hub.config import Settings
 from hub.departments.service import get_many
-from hub.errors import DomainError
+from hub.errors import DomainError, ErrorCode
 from hub.geo.index import GeoIndex
 from hub.geo.models import Jurisdiction
 from hub.open311.services import PRIORITY_ATTRIBUTE, Service
@@ -38,7 +38,7 @@ BEIJING = dt.timezone(dt.timedelta(hours=8))
 class RequestError(DomainError):
     """Bad parameters: answered 400 with the spec's error format."""
 
-    code = "BAD_REQUEST"
+    code = ErrorCode.BAD_REQUEST
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from hub.cases.models import Case
 from hub.cases.queries import CaseFilter, filtered
 from hub.categories.models import Category
 from hub.departments.models import Department
-from hub.errors import DomainError, NotFoundError
+from hub.errors import DomainError, ErrorCode, NotFoundError
 from hub.geo.models import Jurisdiction, descendant_prefix
 from hub.pagination import Page, PageRequest, fetch_pages
 from hub.themes.access import require_theme_setup
@@ -34,19 +34,19 @@ ACTIVE_FOR = dt.timedelta(days=366)
 
 
 class InvalidMonthError(DomainError):
-    code = "INVALID_MONTH"
+    code = ErrorCode.INVALID_MONTH
 
 
 class EmptyThemeError(DomainError):
-    code = "EMPTY_THEME"
+    code = ErrorCode.EMPTY_THEME
 
 
 class ThemeExistsError(DomainError):
-    code = "THEME_EXISTS"
+    code = ErrorCode.THEME_EXISTS
 
 
 class UnknownThemeReferenceError(DomainError):
-    code = "UNKNOWN_REFERENCE"
+    code = ErrorCode.UNKNOWN_REFERENCE
 
 
 def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:

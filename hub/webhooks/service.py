@@ -18,7 +18,7 @@ from hub.auth.policy import PermissionDeniedError
 from hub.cases.access import may_read_cases
 from hub.cases.models import CaseEvent
 from hub.config import Settings
-from hub.errors import DomainError, NotFoundError
+from hub.errors import InvalidInputError, NotFoundError
 from hub.pagination import Page, PageRequest, fetch_pages
 from hub.pii import protect, reveal
 from hub.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
@@ -27,10 +27,6 @@ from hub.whistles.models import WhistleEvent
 
 EVENT_TYPE = re.compile(r"^(case|whistle)\.(\*|[A-Z][A-Z_]{0,47})$")
 MAX_WEBHOOKS_PER_OWNER = 100
-
-
-class InvalidWebhookError(DomainError):
-    code = "INVALID_INPUT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +51,10 @@ def secret_of(settings: Settings, webhook: Webhook) -> str:
 def _check_types(event_types: Sequence[str]) -> list[str]:
     types = list(dict.fromkeys(event_types)) or ["case.*", "whistle.*"]
     if len(types) > 50:
-        raise InvalidWebhookError("at most 50 event types", field="eventTypes")
+        raise InvalidInputError("at most 50 event types", field="eventTypes")
     for name in types:
         if not EVENT_TYPE.match(name):
-            raise InvalidWebhookError(
+            raise InvalidInputError(
                 f"{name[:60]!r} is not an event type such as case.DISPATCHED or whistle.*",
                 field="eventTypes",
             )
@@ -81,7 +77,7 @@ async def create(
         select(func.count()).select_from(Webhook).where(Webhook.owner_sub == actor.sub)
     )
     if (owned or 0) >= MAX_WEBHOOKS_PER_OWNER:
-        raise InvalidWebhookError(f"at most {MAX_WEBHOOKS_PER_OWNER} webhooks per subject")
+        raise InvalidInputError(f"at most {MAX_WEBHOOKS_PER_OWNER} webhooks per subject")
     secret = new_secret()
     webhook = Webhook(
         url=registration.url,

@@ -14,14 +14,14 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from hub.errors import DomainError
+from hub.errors import DomainError, ErrorCode
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class TargetRefusedError(DomainError):
-    code = "WEBHOOK_URL_REFUSED"
+    code = ErrorCode.WEBHOOK_URL_REFUSED
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,12 @@ from hub.cases.access import case_visibility
 from hub.cases.models import Case
 from hub.config import Settings
 from hub.departments.models import Department
-from hub.errors import DomainError, NotFoundError
+from hub.errors import (
+    InvalidInputError,
+    NotFoundError,
+    UnknownDepartmentError,
+    UnknownJurisdictionError,
+)
 from hub.geo.models import Jurisdiction, JurisdictionLevel
 from hub.numbers import next_number
 from hub.whistles.access import require_blow
@@ -40,18 +45,6 @@ from hub.whistles.rules import initial_status
 
 MAX_TEXT = 2_000
 CALLER_LEVELS = (JurisdictionLevel.SUBDISTRICT, JurisdictionLevel.DISTRICT)
-
-
-class InvalidInputError(DomainError):
-    code = "INVALID_INPUT"
-
-
-class UnknownDepartmentError(DomainError):
-    code = "UNKNOWN_DEPARTMENT"
-
-
-class UnknownJurisdictionError(DomainError):
-    code = "UNKNOWN_JURISDICTION"
 
 
 @dataclass(frozen=True, slots=True)

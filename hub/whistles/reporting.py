@@ -14,14 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.actors import SYSTEM, Actor
-from hub.errors import NotFoundError
+from hub.errors import IllegalTransitionError, InvalidInputError, NotFoundError
 from hub.geo.index import GeoIndex
 from hub.whistles.access import require_join, require_own_summons, whistle_visibility
 from hub.whistles.events import add_event
-from hub.whistles.intake import InvalidInputError, known_departments, optional_text, summon
+from hub.whistles.intake import known_departments, optional_text, summon
 from hub.whistles.models import Summons, SummonsStatus, Whistle
 from hub.whistles.rules import (
-    IllegalTransitionError,
     SummonsTransition,
     WhistleTransition,
     next_summons_status,

@@ -14,12 +14,8 @@ from __future__ import annotations
 
 import enum
 
-from hub.errors import DomainError
+from hub.errors import IllegalTransitionError
 from hub.whistles.models import SummonsStatus, WhistleKind, WhistleScope, WhistleStatus
-
-
-class IllegalTransitionError(DomainError):
-    code = "ILLEGAL_TRANSITION"
 
 
 class WhistleTransition(enum.StrEnum):

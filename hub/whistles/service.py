@@ -16,7 +16,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.actors import SYSTEM, Actor
-from hub.errors import DomainError, NotFoundError
+from hub.errors import (
+    DomainError,
+    ErrorCode,
+    IllegalTransitionError,
+    InvalidInputError,
+    NotFoundError,
+)
 from hub.whistles.access import (
     require_caller,
     require_direction,
@@ -25,12 +31,11 @@ from hub.whistles.access import (
     whistle_visibility,
 )
 from hub.whistles.events import add_event
-from hub.whistles.intake import InvalidInputError, optional_text, required_text, summon
+from hub.whistles.intake import optional_text, required_text, summon
 from hub.whistles.models import Summons, SummonsStatus, Whistle, WhistleEvent, WhistleStatus
 from hub.whistles.rules import (
     ESCALATION_LEVELS,
     TOP_ESCALATION,
-    IllegalTransitionError,
     WhistleTransition,
     needs_review,
     next_status,
@@ -42,11 +47,11 @@ ACTIVE = (WhistleStatus.SUMMONING, WhistleStatus.IN_ACTION)
 class PartiesOutstandingError(DomainError):
     """事不绝、人不撤: people do not withdraw until the matter is done."""
 
-    code = "PARTIES_OUTSTANDING"
+    code = ErrorCode.PARTIES_OUTSTANDING
 
 
 class NotEvaluatedError(DomainError):
-    code = "NOT_EVALUATED"
+    code = ErrorCode.NOT_EVALUATED
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from adapters import service as runs
-from hub.auth.policy import may_read_adapter_runs
+from hub.auth.policy import PermissionDeniedError, may_read_adapter_runs
 from schema.adapters.types import AdapterRun
 from schema.context import Info
-from schema.core.errors import PublicError
 from schema.core.pages import page_request
 from schema.core.relay import Connection, Node, connection_from_page, row_id
 
@@ -31,7 +30,7 @@ class AdapterQuery:
         self, info: Info, adapter: str | None = None, first: int = 20, after: str | None = None
     ) -> Connection[AdapterRun]:
         if not may_read_adapter_runs(info.context.actor):
-            raise PublicError("FORBIDDEN", "adapter runs are for the city and district platforms")
+            raise PermissionDeniedError("adapter runs are for the city and district platforms")
         request = page_request(info, first, after)
         async with info.context.sessionmaker() as session:
             page = await runs.page_runs(session=session, adapter=adapter, page=request)

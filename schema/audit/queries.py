@@ -6,11 +6,10 @@ import strawberry
 from sqlalchemy import select
 
 from hub.audit.models import AuditEntry as AuditRow
-from hub.auth.policy import may_read_audit
+from hub.auth.policy import PermissionDeniedError, may_read_audit
 from hub.pagination import fetch_pages
 from schema.audit.types import AuditEntry
 from schema.context import Info
-from schema.core.errors import PublicError
 from schema.core.pages import page_request
 from schema.core.relay import Connection, connection_from_page
 
@@ -28,7 +27,7 @@ class AuditQuery:
         after: str | None = None,
     ) -> Connection[AuditEntry]:
         if not may_read_audit(info.context.actor):
-            raise PublicError("FORBIDDEN", "the audit log is for the city platform")
+            raise PermissionDeniedError("the audit log is for the city platform")
         request = page_request(info, first, after)
         query = select(AuditRow)
         if operation:

@@ -22,6 +22,7 @@ from hub.cases.models import (
 )
 from hub.cases.queries import CaseFilter, page_cases
 from hub.cases.routing import suggest_departments
+from hub.errors import InvalidArgumentError, UnknownJurisdictionError
 from hub.geo.models import level_of_code
 from hub.pagination import NEWEST
 from hub.pii import mask, reveal
@@ -29,7 +30,6 @@ from schema.auth.types import TimelineEvent
 from schema.cases.orders import CaseExtension, CaseReturn
 from schema.context import Info
 from schema.core.common import ExternalRef
-from schema.core.errors import PublicError
 from schema.core.inputs import search_text
 from schema.core.pages import page_request
 from schema.core.relay import Connection, Node, connection_from_page
@@ -305,7 +305,7 @@ class Case(Node):
     )
     async def events(self, info: Info, last: int | None = None) -> list[CaseEvent]:
         if last is not None and last < 0:
-            raise PublicError("INVALID_ARGUMENT", "last must not be negative")
+            raise InvalidArgumentError("last must not be negative")
         rows = await info.context.loaders.case_events.load(self.row.id)
         if last is not None:
             rows = rows[max(0, len(rows) - last) :] if last else []
@@ -358,9 +358,7 @@ class CaseFilterInput:
 
 def _query_filter(case_filter: CaseFilterInput) -> CaseFilter:
     if case_filter.jurisdiction_code and level_of_code(case_filter.jurisdiction_code) is None:
-        raise PublicError(
-            "UNKNOWN_JURISDICTION", f"no jurisdiction {case_filter.jurisdiction_code!r}"
-        )
+        raise UnknownJurisdictionError(f"no jurisdiction {case_filter.jurisdiction_code!r}")
     search_text(case_filter.text, "text")
     fields = {field: getattr(case_filter, field) for field in CaseFilter.__dataclass_fields__}
     if case_filter.statuses is not None:

@@ -14,7 +14,7 @@ from hub.connections.models import StandingConnection
 from hub.errors import NotFoundError
 from schema.adapters.types import AdapterRun
 from schema.context import Info
-from schema.core.errors import PublicError, UserError
+from schema.core.errors import UserError
 from schema.core.mutations import run_mutation
 from schema.core.pages import page_request
 from schema.core.relay import Connection as Page
@@ -107,7 +107,7 @@ class ConnectionQuery:
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Page[Connection]:
         if not may_read_adapter_runs(info.context.actor):
-            raise PublicError("FORBIDDEN", "connections are for the city and district platforms")
+            raise PermissionDeniedError("connections are for the city and district platforms")
         async with info.context.sessionmaker() as session:
             page = await service.page_connections(
                 session=session, page=page_request(info, first, after)

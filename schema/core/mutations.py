@@ -15,7 +15,7 @@ from hub.audit import service as audit
 from hub.db import transaction, utcnow
 from hub.errors import ConflictError, DomainError
 from schema.context import Info
-from schema.core.errors import UserError
+from schema.core.errors import UserError, user_error
 
 T = TypeVar("T")
 log = logging.getLogger("hub.audit")
@@ -71,7 +71,7 @@ async def run_mutation(
                 at=now,
                 detail={"message": error.message},
             )
-        return None, [UserError(code=error.code, message=error.message, field=error.field)]
+        return None, [user_error(error)]
     except Exception as error:
         await _record_fault(info, operation, target, now, error)
         raise

@@ -6,9 +6,14 @@ from collections.abc import Iterable, Sequence
 
 from strawberry.types.nodes import SelectedField, Selection
 
-from hub.pagination import BY_ID, InvalidCursorError, PageRequest, decode_cursor
+from hub.pagination import (
+    BY_ID,
+    InvalidCursorError,
+    InvalidPageSizeError,
+    PageRequest,
+    decode_cursor,
+)
 from schema.context import Info
-from schema.core.errors import PublicError
 
 MAX_PAGE = 100
 COUNT_FIELDS = frozenset({"totalCount", "totalCountPrecision"})
@@ -19,11 +24,11 @@ def page_request(
 ) -> PageRequest:
     """The page asked for; ``shape`` is the list's sort key (what its cursors hold)."""
     if not 1 <= first <= MAX_PAGE:
-        raise PublicError("INVALID_PAGE_SIZE", f"first must be between 1 and {MAX_PAGE}")
+        raise InvalidPageSizeError(f"first must be between 1 and {MAX_PAGE}")
     try:
         key = decode_cursor(after, shape) if after is not None else None
     except InvalidCursorError as error:
-        raise PublicError("INVALID_CURSOR", error.message, field="after") from error
+        raise InvalidCursorError(error.message, field="after") from error
     return PageRequest(first=first, after=key, count=counts_asked(info))
 
 

@@ -6,10 +6,10 @@ import strawberry
 
 from hub.categories.service import answers_for
 from hub.departments import service as departments
+from hub.errors import UnknownJurisdictionError
 from hub.geo.models import level_of_code
 from hub.pagination import BY_CODE
 from schema.context import Info
-from schema.core.errors import PublicError
 from schema.core.pages import page_request
 from schema.core.relay import Connection, Node, connection_from_page
 from schema.departments.types import Category, Department
@@ -46,7 +46,7 @@ class DepartmentQuery:
     ) -> Connection[Department]:
         request = page_request(info, first, after, BY_CODE)
         if jurisdiction_code is not None and level_of_code(jurisdiction_code) is None:
-            raise PublicError("UNKNOWN_JURISDICTION", f"no jurisdiction {jurisdiction_code!r}")
+            raise UnknownJurisdictionError(f"no jurisdiction {jurisdiction_code!r}")
         async with info.context.sessionmaker() as session:
             page = await departments.page_departments(
                 session=session,

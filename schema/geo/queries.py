@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
-from hub.errors import DomainError
 from hub.geo import service as geo
 from hub.geo.models import level_of_code
 from hub.pagination import BY_CODE
 from schema.context import Info
 from schema.core.enums import JurisdictionLevel
-from schema.core.errors import PublicError
 from schema.core.inputs import search_text
 from schema.core.pages import page_request
 from schema.core.relay import Connection, Node, connection_from_page
@@ -26,10 +24,6 @@ async def load_jurisdiction_node(info: Info, key: str) -> Node | None:
 async def load_grid_node(info: Info, key: str) -> Node | None:
     row = await info.context.loaders.grid.load(key)
     return Grid(row=row) if row else None
-
-
-def _raise_public(error: DomainError) -> None:
-    raise PublicError(error.code, error.message, field=error.field) from error
 
 
 @strawberry.type
@@ -61,22 +55,14 @@ class GeoQuery:
 
     @strawberry.field(description="The grid, community, street office and district of a point.")
     def locate(self, info: Info, point: GeoPointInput) -> Location:
-        try:
-            lng, lat, grid_code = info.context.geo.locate(
-                lng=point.lng, lat=point.lat, crs=point.crs.value
-            )
-        except DomainError as error:
-            _raise_public(error)
-            raise
+        lng, lat, grid_code = info.context.geo.locate(
+            lng=point.lng, lat=point.lat, crs=point.crs.value
+        )
         return Location(point=GeoPoint(lat=lat, lng=lng), grid_code=grid_code)
 
     @strawberry.field(description="Every street office a polygon (GeoJSON, WGS84) touches.")
     def locate_area(self, info: Info, area: GeoJSON) -> AreaLocation:
-        try:
-            codes = info.context.geo.subdistricts_touching(area)
-        except DomainError as error:
-            _raise_public(error)
-            raise
+        codes = info.context.geo.subdistricts_touching(area)
         return AreaLocation(subdistrict_codes=codes)
 
     @strawberry.field(description="A unit grid by its 15-digit code.")

@@ -58,6 +58,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from hub.auth.tokens import InvalidTokenError, SigningKeysUnavailableError, authenticate_async
 from hub.config import Settings
+from hub.errors import ErrorCode
 from hub.events.frames import EXTENSION, Frames, text_frame
 from hub.http.inputs import inspect_json, inspect_text
 from hub.observability import metrics
@@ -120,7 +121,7 @@ class _SubscriptionsOnly:
             assert kind is not None
             return _refused(
                 PublicError(
-                    "SUBSCRIPTIONS_ONLY",
+                    ErrorCode.SUBSCRIPTIONS_ONLY,
                     f"A {kind.value} goes over HTTP (POST /graphql); the WebSocket carries"
                     " subscriptions only.",
                 )

@@ -5,12 +5,11 @@ from __future__ import annotations
 import strawberry
 
 from hub.db import utcnow
-from hub.errors import DomainError
+from hub.errors import InvalidArgumentError
 from hub.metrics.assessment import AssessmentLevel, UnitAssessment, monthly_assessment
 from hub.metrics.rates import weights_from
 from hub.themes.service import month_bounds
 from schema.context import Info
-from schema.core.errors import PublicError
 from schema.departments.types import Department
 from schema.geo.types import Jurisdiction, wrap_jurisdiction
 from schema.metrics.queries import require_token
@@ -94,12 +93,9 @@ class AssessmentQuery:
     ) -> list[AssessmentRow]:
         require_token(info)
         check_code(parent_code)
-        try:
-            start, end = month_bounds(month)
-        except DomainError as error:
-            raise PublicError(error.code, error.message) from None
+        start, end = month_bounds(month)
         if bottom_count is not None and not 0 <= bottom_count <= 1000:
-            raise PublicError("INVALID_ARGUMENT", "bottomCount must be 0–1000")
+            raise InvalidArgumentError("bottomCount must be 0–1000")
         settings = info.context.settings
         async with info.context.sessionmaker() as session:
             rows = await monthly_assessment(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import strawberry
 
 from hub.db import utcnow
+from hub.errors import InvalidArgumentError, UnauthenticatedError
 from hub.geo.models import JurisdictionLevel
 from hub.metrics.hotspots import HotspotPlace, HotspotQuery, count_hotspots, find_hotspots
 from hub.metrics.rates import rates_by_unit, service_rates, weights_from
 from schema.context import Info
-from schema.core.errors import PublicError
 from schema.core.inputs import search_text
 from schema.metrics.types import (
     From,
@@ -26,7 +26,7 @@ from schema.metrics.types import Hotspot as HotspotType
 
 def require_token(info: Info) -> None:
     if info.context.actor.is_anonymous:
-        raise PublicError("UNAUTHENTICATED", "aggregates need a token")
+        raise UnauthenticatedError("aggregates need a token")
 
 
 @strawberry.type
@@ -106,7 +106,7 @@ class MetricsQuery:
         check_code(jurisdiction_code)
         search_text(text, "text")
         if not 1 <= first <= 100 or min_cases < 1:
-            raise PublicError("INVALID_ARGUMENT", "first must be 1–100 and minCases at least 1")
+            raise InvalidArgumentError("first must be 1–100 and minCases at least 1")
         start, end = period(from_, to or utcnow())
         query = HotspotQuery(
             start=start,

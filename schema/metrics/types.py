@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from hub.cases.access import case_visibility
+from hub.errors import InvalidLevelError, InvalidPeriodError, UnknownJurisdictionError
 from hub.geo.models import JurisdictionLevel, level_of_code
 from hub.metrics.hotspots import Hotspot as HotspotRow
 from hub.metrics.hotspots import HotspotPlace, HotspotQuery, cases_of
@@ -15,7 +16,6 @@ from hub.metrics.rates import Rates
 from hub.pagination import NEWEST, fetch_pages
 from schema.cases.types import Case
 from schema.context import Info
-from schema.core.errors import PublicError
 from schema.core.pages import page_request
 from schema.core.relay import Connection, connection_from_page
 from schema.departments.types import Category
@@ -34,15 +34,15 @@ def period(start: dt.datetime | None, end: dt.datetime | None) -> tuple[dt.datet
     end = end or dt.datetime.now(dt.UTC)
     start = start or end - DEFAULT_PERIOD
     if start.tzinfo is None or end.tzinfo is None:
-        raise PublicError("INVALID_PERIOD", "from and to need a time zone offset")
+        raise InvalidPeriodError("from and to need a time zone offset")
     if start >= end:
-        raise PublicError("INVALID_PERIOD", "from must be before to")
+        raise InvalidPeriodError("from must be before to")
     return start, end
 
 
 def check_code(code: str | None) -> None:
     if code is not None and level_of_code(code) is None:
-        raise PublicError("UNKNOWN_JURISDICTION", f"no jurisdiction {code!r}")
+        raise UnknownJurisdictionError(f"no jurisdiction {code!r}")
 
 
 @strawberry.type(
@@ -158,5 +158,5 @@ class HotspotReport:
 
 def ranking_level(level: JurisdictionLevel) -> JurisdictionLevel:
     if level not in (JurisdictionLevel.SUBDISTRICT, JurisdictionLevel.DISTRICT):
-        raise PublicError("INVALID_LEVEL", "rankings are of SUBDISTRICT or DISTRICT units")
+        raise InvalidLevelError("rankings are of SUBDISTRICT or DISTRICT units")
     return level

@@ -7,11 +7,11 @@ import datetime as dt
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.errors import DomainError
+from hub.errors import UnauthenticatedError
 from hub.themes import service as themes
 from hub.themes.models import MonthlyTheme as ThemeRow
 from schema.context import Info
-from schema.core.errors import PublicError, UserError
+from schema.core.errors import UserError
 from schema.core.mutations import run_mutation
 from schema.themes.types import MonthlyTheme
 
@@ -29,12 +29,9 @@ class ThemeQuery:
     @strawberry.field(description='每月一题: the themes of a month ("2026-11"); any token.')
     async def monthly_themes(self, info: Info, month: str) -> list[MonthlyTheme]:
         if info.context.actor.is_anonymous:
-            raise PublicError("UNAUTHENTICATED", "themes need a token")
-        try:
-            async with info.context.sessionmaker() as session:
-                rows = await themes.for_month(session=session, month=month)
-        except DomainError as error:
-            raise PublicError(error.code, error.message) from None
+            raise UnauthenticatedError("themes need a token")
+        async with info.context.sessionmaker() as session:
+            rows = await themes.for_month(session=session, month=month)
         return [MonthlyTheme(row=row) for row in rows]
 
 

@@ -8,13 +8,14 @@ from typing import Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth.policy import PermissionDeniedError
 from hub.cases.access import may_read_cases
 from hub.errors import NotFoundError
 from hub.webhooks import service as webhooks
 from hub.webhooks.models import Webhook as WebhookRow
 from hub.webhooks.models import WebhookDelivery as DeliveryRow
 from schema.context import Info
-from schema.core.errors import PublicError, UserError
+from schema.core.errors import UserError
 from schema.core.mutations import run_mutation
 from schema.core.pages import page_request
 from schema.core.relay import Connection, InvalidGlobalIdError, connection_from_page, from_global_id
@@ -120,7 +121,7 @@ class WebhookQuery:
     ) -> Connection[Webhook]:
         actor = info.context.actor
         if not may_read_cases(actor):
-            raise PublicError("FORBIDDEN", "webhooks need a token that may read cases")
+            raise PermissionDeniedError("webhooks need a token that may read cases")
         async with info.context.sessionmaker() as session:
             page = await webhooks.page_webhooks(
                 session=session, actor=actor, page=page_request(info, first, after)

@@ -11,12 +11,18 @@ from sqlalchemy import select
 from hub.auth.actors import Role
 from hub.cases.access import case_visibility
 from hub.cases.models import Case
+from hub.errors import (
+    InvalidInputError,
+    NotFoundError,
+    UnauthenticatedError,
+    UnknownDepartmentError,
+    UnknownJurisdictionError,
+)
 from hub.geo.models import level_of_code
 from hub.whistles import performance, queries
 from hub.whistles.access import may_read_performance, may_read_whistles
 from hub.whistles.suggest import suggest_summons
 from schema.context import Info
-from schema.core.errors import PublicError
 from schema.core.relay import Connection, Node, row_id
 from schema.whistles.types import (
     DepartmentPerformance,
@@ -66,14 +72,14 @@ To = Annotated[dt.datetime | None, strawberry.argument(description="Exclusive.")
 
 async def _suggestion_cases(info: Info, numbers: list[str]) -> list[Case]:
     if not numbers or len(numbers) > MAX_CASES:
-        raise PublicError("INVALID_INPUT", f"name between 1 and {MAX_CASES} cases")
+        raise InvalidInputError(f"name between 1 and {MAX_CASES} cases")
     async with info.context.sessionmaker() as session:
         rows = await session.scalars(
             select(Case).where(Case.number.in_(numbers), case_visibility(info.context.actor))
         )
         found = {row.number: row for row in rows}
     if missing := [n for n in numbers if n not in found]:
-        raise PublicError("NOT_FOUND", f"no case {', '.join(missing)}", field="caseNumbers")
+        raise NotFoundError(f"no case {', '.join(missing)}", field="caseNumbers")
     return [found[n] for n in dict.fromkeys(numbers)]
 
 
@@ -111,7 +117,7 @@ class WhistleQuery:
         cases = await _suggestion_cases(info, case_numbers)
         caller = caller_code or _default_caller(info, cases)
         if level_of_code(caller) is None:
-            raise PublicError("UNKNOWN_JURISDICTION", f"no jurisdiction {caller!r}")
+            raise UnknownJurisdictionError(f"no jurisdiction {caller!r}")
         async with info.context.sessionmaker() as session:
             found = await suggest_summons(session=session, cases=cases, caller_code=caller)
         return SummonsSuggestion(
@@ -131,13 +137,13 @@ class WhistleQuery:
         to: To = None,
     ) -> list[DepartmentPerformance]:
         if not may_read_performance(info.context.actor):
-            raise PublicError("UNAUTHENTICATED", "report-in figures need a token")
+            raise UnauthenticatedError("report-in figures need a token")
         if jurisdiction_code is not None and level_of_code(jurisdiction_code) is None:
-            raise PublicError("UNKNOWN_JURISDICTION", f"no jurisdiction {jurisdiction_code!r}")
+            raise UnknownJurisdictionError(f"no jurisdiction {jurisdiction_code!r}")
         if department_code is None and jurisdiction_code is None:
-            raise PublicError("INVALID_INPUT", "give a departmentCode or a jurisdictionCode")
+            raise InvalidInputError("give a departmentCode or a jurisdictionCode")
         if department_code and await info.context.loaders.department.load(department_code) is None:
-            raise PublicError("UNKNOWN_DEPARTMENT", f"no department {department_code!r}")
+            raise UnknownDepartmentError(f"no department {department_code!r}")
         async with info.context.sessionmaker() as session:
             rows = await performance.department_performance(
                 session=session,

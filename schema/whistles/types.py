@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from hub.departments.models import Department as DepartmentRow
+from hub.errors import UnknownJurisdictionError
 from hub.geo.models import level_of_code
 from hub.pagination import NEWEST
 from hub.whistles import performance
@@ -19,7 +20,6 @@ from hub.whistles.models import WhistleEvent as EventRow
 from hub.whistles.queries import WhistleFilter, page_whistles
 from schema.auth.types import TimelineEvent
 from schema.context import Info
-from schema.core.errors import PublicError
 from schema.core.pages import page_request
 from schema.core.relay import Connection, Node, connection_from_page
 from schema.departments.types import Department
@@ -284,7 +284,7 @@ class WhistleFilterInput:
 def _query_filter(whistle_filter: WhistleFilterInput, case_id: int | None) -> WhistleFilter:
     code = whistle_filter.jurisdiction_code
     if code and level_of_code(code) is None:
-        raise PublicError("UNKNOWN_JURISDICTION", f"no jurisdiction {code!r}")
+        raise UnknownJurisdictionError(f"no jurisdiction {code!r}")
     return WhistleFilter(
         jurisdiction_code=code,
         department_code=whistle_filter.department_code,

@@ -138,7 +138,7 @@ async def test_a_failing_connection_backs_off_and_is_marked(
 def test_secrets_are_named_never_stored() -> None:
     stored = service.stored_settings({"api_key": "env:PARTNER_KEY", "initial_days": "7"})
     assert stored == {"api_key": {"env": "PARTNER_KEY"}, "initial_days": "7"}
-    with pytest.raises(service.InvalidConnectionError):
+    with pytest.raises(service.InvalidInputError):
         service.stored_settings({"api_key": "o311_in-clear"})
 
 
