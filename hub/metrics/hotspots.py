@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.auth.actors import Actor
+from hub.cases.access import case_visibility
 from hub.cases.models import Case, CaseStatus
 from hub.categories.models import Category
 from hub.geo.models import descendant_prefix
+from hub.pagination import Page, PageRequest, fetch_pages
 
 MAX_HOTSPOTS = 100
 
@@ -125,6 +128,23 @@ def cases_of(query: HotspotQuery, hotspot: Hotspot) -> Select[Case]:
     return select(Case).where(
         and_(*matching(query), place == hotspot.place, Case.category_code == hotspot.category_code)
     )
+
+
+async def page_cases_of(
+    *, session: AsyncSession, query: HotspotQuery, hotspot: Hotspot, actor: Actor, page: PageRequest
+) -> Page[Case]:
+    """The cases behind one hotspot that the actor may see, newest first."""
+    pages = await fetch_pages(
+        session,
+        cases_of(query, hotspot).where(case_visibility(actor)),
+        entity=Case,
+        partition=None,
+        parents=[0],
+        order=(Case.reported_at, Case.id),
+        page=page,
+        descending=True,
+    )
+    return pages[0]
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

@@ -13,6 +13,7 @@ from adapters.models import RunStatus
 from schema.context import Info
 from schema.core.pages import page_request
 from schema.core.relay import Connection, Node, connection_from_page
+from schema.core.rows import from_row
 
 strawberry.enum(RunStatus, name="AdapterRunStatus")
 
@@ -21,29 +22,28 @@ strawberry.enum(RunStatus, name="AdapterRunStatus")
 class QuarantinedRecord:
     row: strawberry.Private[QuarantineRow]
 
-    @strawberry.field(description="Why it was refused.")
-    def reason(self) -> str:
-        return self.row.reason
+    reason = from_row("reason", str, description="Why it was refused.")
 
     @strawberry.field(description="The record exactly as the source sent it.")
     def raw(self) -> JSON:
         return JSON(self.row.raw)
 
-    @strawberry.field(description="Its id in the source system, when it had a readable one.")
-    def source_id(self) -> str | None:
-        return self.row.source_id
+    source_id = from_row(
+        "source_id",
+        str | None,
+        description="Its id in the source system, when it had a readable one.",
+    )
 
-    @strawberry.field
-    def quarantined_at(self) -> dt.datetime:
-        return self.row.quarantined_at
+    quarantined_at = from_row("quarantined_at", dt.datetime)
+    resolved_at = from_row(
+        "resolved_at",
+        dt.datetime | None,
+        description="When a retry took it in, or a later refusal replaced it.",
+    )
 
-    @strawberry.field(description="When a retry took it in, or a later refusal replaced it.")
-    def resolved_at(self) -> dt.datetime | None:
-        return self.row.resolved_at
-
-    @strawberry.field(description="RETRIED or SUPERSEDED once resolved.")
-    def resolution(self) -> str | None:
-        return self.row.resolution
+    resolution = from_row(
+        "resolution", str | None, description="RETRIED or SUPERSEDED once resolved."
+    )
 
 
 @strawberry.type(description="One run of an adapter over one source (`hub sync`).")
@@ -53,53 +53,28 @@ class AdapterRun(Node):
     def node_key(self) -> int:
         return self.row.id
 
-    @strawberry.field(description="The adapter's name, e.g. `hotline-12345`.")
-    def adapter(self) -> str:
-        return self.row.adapter
+    adapter = from_row("adapter", str, description="The adapter's name, e.g. `hotline-12345`.")
+    source = from_row(
+        "source", str, description="The file, directory or URL read (`quarantine` for retries)."
+    )
 
-    @strawberry.field(description="The file, directory or URL read (`quarantine` for retries).")
-    def source(self) -> str:
-        return self.row.source
+    status = from_row("status", RunStatus)
+    started_at = from_row("started_at", dt.datetime)
+    finished_at = from_row("finished_at", dt.datetime | None)
+    read = from_row("read", int, description="Records read from the source.")
+    created = from_row("created", int)
+    updated = from_row("updated", int)
+    unchanged = from_row(
+        "unchanged", int, description="Read, and already in the hub as new or newer."
+    )
 
-    @strawberry.field
-    def status(self) -> RunStatus:
-        return self.row.status
-
-    @strawberry.field
-    def started_at(self) -> dt.datetime:
-        return self.row.started_at
-
-    @strawberry.field
-    def finished_at(self) -> dt.datetime | None:
-        return self.row.finished_at
-
-    @strawberry.field(description="Records read from the source.")
-    def read(self) -> int:
-        return self.row.read
-
-    @strawberry.field
-    def created(self) -> int:
-        return self.row.created
-
-    @strawberry.field
-    def updated(self) -> int:
-        return self.row.updated
-
-    @strawberry.field(description="Read, and already in the hub as new or newer.")
-    def unchanged(self) -> int:
-        return self.row.unchanged
-
-    @strawberry.field(description="Refused and quarantined.")
-    def rejected(self) -> int:
-        return self.row.rejected
+    rejected = from_row("rejected", int, description="Refused and quarantined.")
 
     @strawberry.field(description="What a reader should know besides rejections (repairs, …).")
     def notes(self) -> list[str]:
         return list(self.row.notes or [])
 
-    @strawberry.field(description="Why the run failed, when it did.")
-    def error(self) -> str | None:
-        return self.row.error
+    error = from_row("error", str | None, description="Why the run failed, when it did.")
 
     @strawberry.field(description="The records this run refused, in the order it met them.")
     async def quarantined(

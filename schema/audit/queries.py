@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import strawberry
-from sqlalchemy import select
 
-from hub.audit.models import AuditEntry as AuditRow
+from hub.audit import queries as audit
 from hub.auth.policy import PermissionDeniedError, may_read_audit
-from hub.pagination import fetch_pages
 from schema.audit.types import AuditEntry
 from schema.context import Info
 from schema.core.pages import page_request
@@ -29,22 +27,12 @@ class AuditQuery:
         if not may_read_audit(info.context.actor):
             raise PermissionDeniedError("the audit log is for the city platform")
         request = page_request(info, first, after)
-        query = select(AuditRow)
-        if operation:
-            query = query.where(AuditRow.operation == operation)
-        if actor_sub:
-            query = query.where(AuditRow.actor_sub == actor_sub)
-        if target:
-            query = query.where(AuditRow.target == target)
         async with info.context.sessionmaker() as session:
-            pages = await fetch_pages(
-                session,
-                query,
-                entity=AuditRow,
-                partition=None,
-                parents=[0],
-                order=AuditRow.id,
+            page = await audit.page_entries(
+                session=session,
+                operation=operation,
+                actor_sub=actor_sub,
+                target=target,
                 page=request,
-                descending=True,
             )
-        return connection_from_page(pages[0], lambda row: AuditEntry(row=row))
+        return connection_from_page(page, lambda row: AuditEntry(row=row))

@@ -12,6 +12,7 @@ from hub.cases.models import CaseEvent as CaseEventRow
 from hub.whistles.models import WhistleEvent as WhistleEventRow
 from schema.context import Info
 from schema.core.enums import Role
+from schema.core.rows import from_row
 
 if TYPE_CHECKING:
     from schema.departments.types import Department
@@ -59,17 +60,9 @@ class TimelineEvent:
     def id(self) -> strawberry.ID:
         return strawberry.ID(str(self.row.id))
 
-    @strawberry.field
-    def type(self) -> str:
-        return self.row.type
-
-    @strawberry.field
-    def at(self) -> dt.datetime:
-        return self.row.at
-
-    @strawberry.field
-    def note(self) -> str | None:
-        return self.row.note
+    type = from_row("type", str)
+    at = from_row("at", dt.datetime)
+    note = from_row("note", str | None)
 
     @strawberry.field
     def actor(self) -> Actor:

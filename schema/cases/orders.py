@@ -13,6 +13,7 @@ from hub.cases.models import CaseReturn as ReturnRow
 from hub.cases.models import Decision, DispatchRole, ReturnReason, WarningLevel
 from schema.auth.types import Actor
 from schema.context import Info
+from schema.core.rows import from_row
 from schema.departments.types import Department
 
 strawberry.enum(DispatchRole, description="主办 (LEAD) answers for the order; 协办 (ASSIST) helps.")
@@ -44,37 +45,27 @@ class CaseReturn:
     async def department(self, info: Info) -> Department | None:
         return await _department(info, self.row.department_code)
 
-    @strawberry.field
-    def reason(self) -> ReturnReason:
-        return self.row.reason
-
-    @strawberry.field
-    def note(self) -> str:
-        return self.row.note
-
-    @strawberry.field
-    def returned_at(self) -> dt.datetime:
-        return self.row.returned_at
+    reason = from_row("reason", ReturnReason)
+    note = from_row("note", str)
+    returned_at = from_row("returned_at", dt.datetime)
 
     @strawberry.field
     def returned_by(self) -> Actor | None:
         return _actor(self.row.returned_by)
 
-    @strawberry.field(description="APPROVED: withdrawn (and re-dispatched); REJECTED: ruled 审定.")
-    def decision(self) -> Decision:
-        return self.row.decision
+    decision = from_row(
+        "decision",
+        Decision,
+        description="APPROVED: withdrawn (and re-dispatched); REJECTED: ruled 审定.",
+    )
 
-    @strawberry.field
-    def decided_at(self) -> dt.datetime | None:
-        return self.row.decided_at
+    decided_at = from_row("decided_at", dt.datetime | None)
 
     @strawberry.field
     def decided_by(self) -> Actor | None:
         return _actor(self.row.decided_by)
 
-    @strawberry.field
-    def decision_note(self) -> str | None:
-        return self.row.decision_note
+    decision_note = from_row("decision_note", str | None)
 
     @strawberry.field(description="The units the order went to when the return was approved.")
     async def redispatched_to(self, info: Info) -> list[Department]:
@@ -90,38 +81,23 @@ class CaseExtension:
     async def department(self, info: Info) -> Department | None:
         return await _department(info, self.row.department_code)
 
-    @strawberry.field(description="The deadline asked for.")
-    def until(self) -> dt.datetime:
-        return self.row.until
+    until = from_row("until", dt.datetime, description="The deadline asked for.")
+    previous_deadline = from_row(
+        "previous_deadline", dt.datetime, description="The deadline it would replace."
+    )
 
-    @strawberry.field(description="The deadline it would replace.")
-    def previous_deadline(self) -> dt.datetime:
-        return self.row.previous_deadline
-
-    @strawberry.field
-    def reason(self) -> str:
-        return self.row.reason
-
-    @strawberry.field
-    def requested_at(self) -> dt.datetime:
-        return self.row.requested_at
+    reason = from_row("reason", str)
+    requested_at = from_row("requested_at", dt.datetime)
 
     @strawberry.field
     def requested_by(self) -> Actor | None:
         return _actor(self.row.requested_by)
 
-    @strawberry.field
-    def decision(self) -> Decision:
-        return self.row.decision
-
-    @strawberry.field
-    def decided_at(self) -> dt.datetime | None:
-        return self.row.decided_at
+    decision = from_row("decision", Decision)
+    decided_at = from_row("decided_at", dt.datetime | None)
 
     @strawberry.field
     def decided_by(self) -> Actor | None:
         return _actor(self.row.decided_by)
 
-    @strawberry.field
-    def decision_note(self) -> str | None:
-        return self.row.decision_note
+    decision_note = from_row("decision_note", str | None)

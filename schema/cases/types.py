@@ -33,6 +33,7 @@ from schema.core.common import ExternalRef
 from schema.core.inputs import search_text
 from schema.core.pages import page_request
 from schema.core.relay import Connection, Node, connection_from_page
+from schema.core.rows import from_row
 from schema.core.scalars import GeoJSON
 from schema.departments.types import Category, Department
 from schema.geo.types import GeoPoint, Grid, Jurisdiction, wrap_jurisdiction
@@ -64,41 +65,27 @@ class Dispatch:
         assert row is not None
         return Department(row=row)
 
-    @strawberry.field
-    def status(self) -> DispatchStatus:
-        return self.row.status
+    status = from_row("status", DispatchStatus)
+    note = from_row("note", str | None)
+    dispatched_at = from_row("dispatched_at", dt.datetime)
+    responded_at = from_row("responded_at", dt.datetime | None)
+    resolved_at = from_row("resolved_at", dt.datetime | None)
+    role = from_row(
+        "role",
+        DispatchRole,
+        description="LEAD answers for the order (主办); ASSIST units help (协办).",
+    )
 
-    @strawberry.field
-    def note(self) -> str | None:
-        return self.row.note
+    sign_by = from_row(
+        "sign_by",
+        dt.datetime | None,
+        description="When the unit must sign for it (签收): one working day.",
+    )
 
-    @strawberry.field
-    def dispatched_at(self) -> dt.datetime:
-        return self.row.dispatched_at
-
-    @strawberry.field
-    def responded_at(self) -> dt.datetime | None:
-        return self.row.responded_at
-
-    @strawberry.field
-    def resolved_at(self) -> dt.datetime | None:
-        return self.row.resolved_at
-
-    @strawberry.field(description="LEAD answers for the order (主办); ASSIST units help (协办).")
-    def role(self) -> DispatchRole:
-        return self.row.role
-
-    @strawberry.field(description="When the unit must sign for it (签收): one working day.")
-    def sign_by(self) -> dt.datetime | None:
-        return self.row.sign_by
-
-    @strawberry.field
-    def signed_at(self) -> dt.datetime | None:
-        return self.row.signed_at
-
-    @strawberry.field(description="Not signed for by signBy (chased once by the sweeper).")
-    def sign_overdue(self) -> bool:
-        return self.row.sign_overdue
+    signed_at = from_row("signed_at", dt.datetime | None)
+    sign_overdue = from_row(
+        "sign_overdue", bool, description="Not signed for by signBy (chased once by the sweeper)."
+    )
 
 
 @strawberry.type(description="One entry of a case's timeline.")
@@ -119,34 +106,21 @@ class Case(Node):
     def node_key(self) -> str:
         return self.row.number
 
-    @strawberry.field(description="Human-readable: C-<district>-<yyyymmdd>-<serial>.")
-    def number(self) -> str:
-        return self.row.number
+    number = from_row(
+        "number", str, description="Human-readable: C-<district>-<yyyymmdd>-<serial>."
+    )
 
-    @strawberry.field
-    def title(self) -> str:
-        return self.row.title
-
-    @strawberry.field
-    def description(self) -> str:
-        return self.row.description
+    title = from_row("title", str)
+    description = from_row("description", str)
 
     @strawberry.field
     async def category(self, info: Info) -> Category:
         rows = await info.context.loaders.all_categories.load(0)
         return next(Category(row=row) for row in rows if row.code == self.row.category_code)
 
-    @strawberry.field
-    def source(self) -> CaseSource:
-        return self.row.source
-
-    @strawberry.field
-    def status(self) -> CaseStatus:
-        return self.row.status
-
-    @strawberry.field
-    def priority(self) -> Priority:
-        return self.row.priority
+    source = from_row("source", CaseSource)
+    status = from_row("status", CaseStatus)
+    priority = from_row("priority", Priority)
 
     @strawberry.field(description="WGS84; null when the case was placed by its address only.")
     def location(self) -> GeoPoint | None:
@@ -154,9 +128,7 @@ class Case(Node):
             return None
         return GeoPoint(lat=self.row.lat, lng=self.row.lng)
 
-    @strawberry.field
-    def address(self) -> str | None:
-        return self.row.address
+    address = from_row("address", str | None)
 
     @strawberry.field
     def footprint(self) -> GeoJSON | None:
@@ -188,9 +160,11 @@ class Case(Node):
         assert row is not None
         return Jurisdiction(row=row)
 
-    @strawberry.field(description="True when the case touches more than one street office.")
-    def crosses_boundary(self) -> bool:
-        return self.row.crosses_boundary
+    crosses_boundary = from_row(
+        "crosses_boundary",
+        bool,
+        description="True when the case touches more than one street office.",
+    )
 
     @strawberry.field(description="Every street office the footprint (or the point) touches.")
     async def jurisdictions_crossed(self, info: Info) -> list[Jurisdiction]:
@@ -198,45 +172,26 @@ class Case(Node):
         rows = await info.context.loaders.jurisdiction.load_many(codes)
         return [Jurisdiction(row=row) for row in rows if row is not None]
 
-    @strawberry.field
-    def reported_at(self) -> dt.datetime:
-        return self.row.reported_at
+    reported_at = from_row("reported_at", dt.datetime)
+    respond_by = from_row("respond_by", dt.datetime | None)
+    resolve_by = from_row("resolve_by", dt.datetime | None)
+    responded_at = from_row("responded_at", dt.datetime | None)
+    resolved_at = from_row("resolved_at", dt.datetime | None)
+    closed_at = from_row("closed_at", dt.datetime | None)
+    respond_overdue = from_row(
+        "respond_overdue", bool, description="Not responded by respondBy (flagged by the sweeper)."
+    )
 
-    @strawberry.field
-    def respond_by(self) -> dt.datetime | None:
-        return self.row.respond_by
+    resolve_overdue = from_row(
+        "resolve_overdue", bool, description="Not resolved by resolveBy (flagged by the sweeper)."
+    )
 
-    @strawberry.field
-    def resolve_by(self) -> dt.datetime | None:
-        return self.row.resolve_by
-
-    @strawberry.field
-    def responded_at(self) -> dt.datetime | None:
-        return self.row.responded_at
-
-    @strawberry.field
-    def resolved_at(self) -> dt.datetime | None:
-        return self.row.resolved_at
-
-    @strawberry.field
-    def closed_at(self) -> dt.datetime | None:
-        return self.row.closed_at
-
-    @strawberry.field(description="Not responded by respondBy (flagged by the sweeper).")
-    def respond_overdue(self) -> bool:
-        return self.row.respond_overdue
-
-    @strawberry.field(description="Not resolved by resolveBy (flagged by the sweeper).")
-    def resolve_overdue(self) -> bool:
-        return self.row.resolve_overdue
-
-    @strawberry.field(description="How often a return call reopened it.")
-    def reopen_count(self) -> int:
-        return self.row.reopen_count
-
-    @strawberry.field(description="Graded warning: yellow at 80% of the time gone, red overdue.")
-    def warning_level(self) -> WarningLevel:
-        return self.row.warning_level
+    reopen_count = from_row("reopen_count", int, description="How often a return call reopened it.")
+    warning_level = from_row(
+        "warning_level",
+        WarningLevel,
+        description="Graded warning: yellow at 80% of the time gone, red overdue.",
+    )
 
     @strawberry.field(description="The main order this duplicate was merged into (合并).")
     async def merged_into(self, info: Info) -> Case | None:
@@ -262,13 +217,13 @@ class Case(Node):
         rows = await info.context.loaders.case_extensions.load(self.row.id)
         return [CaseExtension(row=row) for row in rows]
 
-    @strawberry.field(description="Why it was declined (不予受理).")
-    def decline_reason(self) -> str | None:
-        return self.row.decline_reason
+    decline_reason = from_row(
+        "decline_reason", str | None, description="Why it was declined (不予受理)."
+    )
 
-    @strawberry.field(description="Dispatches made again after a return (重复派单).")
-    def redispatch_count(self) -> int:
-        return self.row.redispatch_count
+    redispatch_count = from_row(
+        "redispatch_count", int, description="Dispatches made again after a return (重复派单)."
+    )
 
     @strawberry.field
     async def dispatches(self, info: Info) -> list[Dispatch]:

@@ -19,6 +19,7 @@ from schema.core.mutations import run_mutation
 from schema.core.pages import page_request
 from schema.core.relay import Connection as Page
 from schema.core.relay import InvalidGlobalIdError, Node, connection_from_page, from_global_id
+from schema.core.rows import from_row
 
 
 @strawberry.type(
@@ -32,37 +33,23 @@ class Connection(Node):
     def node_key(self) -> int:
         return self.row.id
 
-    @strawberry.field
-    def adapter(self) -> str:
-        return self.row.adapter
-
-    @strawberry.field
-    def source(self) -> str:
-        return self.row.source
+    adapter = from_row("adapter", str)
+    source = from_row("source", str)
 
     @strawberry.field(description="`every 30s`, or `cron */5 * * * *` (Beijing time).")
     def schedule(self) -> str:
         return service.schedule_of(self.row).describe()
 
-    @strawberry.field
-    def enabled(self) -> bool:
-        return self.row.enabled
+    enabled = from_row("enabled", bool)
+    next_run_at = from_row(
+        "next_run_at",
+        dt.datetime,
+        description="When it is next due (while running: the run's lease).",
+    )
 
-    @strawberry.field(description="When it is next due (while running: the run's lease).")
-    def next_run_at(self) -> dt.datetime:
-        return self.row.next_run_at
-
-    @strawberry.field(description="Failures in a row; retried later each time.")
-    def failures(self) -> int:
-        return self.row.failures
-
-    @strawberry.field(description="It has kept failing: someone should look.")
-    def failing(self) -> bool:
-        return self.row.failing
-
-    @strawberry.field
-    def last_error(self) -> str | None:
-        return self.row.last_error
+    failures = from_row("failures", int, description="Failures in a row; retried later each time.")
+    failing = from_row("failing", bool, description="It has kept failing: someone should look.")
+    last_error = from_row("last_error", str | None)
 
     @strawberry.field(description="Its latest run (an adapter run).")
     async def last_run(self, info: Info) -> AdapterRun | None:

@@ -11,6 +11,7 @@ from hub.departments.models import Department as DepartmentRow
 from schema.context import Info
 from schema.core.enums import DepartmentKind, JurisdictionLevel
 from schema.core.relay import Node
+from schema.core.rows import from_row
 
 if TYPE_CHECKING:
     from schema.geo.types import Jurisdiction
@@ -25,25 +26,13 @@ class Department(Node):
     def node_key(self) -> str:
         return self.row.code
 
-    @strawberry.field
-    def code(self) -> str:
-        return self.row.code
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
-
-    @strawberry.field
-    def kind(self) -> DepartmentKind:
-        return self.row.kind
-
-    @strawberry.field(description="CITY, DISTRICT or SUBDISTRICT.")
-    def level(self) -> JurisdictionLevel:
-        return self.row.level
-
-    @strawberry.field(description="The designated owner of problems nobody else answers for.")
-    def is_fallback(self) -> bool:
-        return self.row.is_fallback
+    code = from_row("code", str)
+    name = from_row("name", str)
+    kind = from_row("kind", DepartmentKind)
+    level = from_row("level", JurisdictionLevel, description="CITY, DISTRICT or SUBDISTRICT.")
+    is_fallback = from_row(
+        "is_fallback", bool, description="The designated owner of problems nobody else answers for."
+    )
 
     @strawberry.field
     async def jurisdiction(self, info: Info) -> JurisdictionRef:
@@ -68,13 +57,8 @@ class Category(Node):
     def node_key(self) -> str:
         return self.row.code
 
-    @strawberry.field
-    def code(self) -> str:
-        return self.row.code
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
+    code = from_row("code", str)
+    name = from_row("name", str)
 
     @strawberry.field
     async def parent(self, info: Info) -> Category | None:

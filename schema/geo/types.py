@@ -15,6 +15,7 @@ from schema.context import Info
 from schema.core.enums import CRS, JurisdictionLevel
 from schema.core.pages import page_request
 from schema.core.relay import Connection, Node, connection_from_page
+from schema.core.rows import from_row
 from schema.core.scalars import GeoJSON
 
 if TYPE_CHECKING:
@@ -60,24 +61,15 @@ class Jurisdiction(Node):
     def node_key(self) -> str:
         return self.row.code
 
-    @strawberry.field(description="Official division code (6, 9 or 12 digits).")
-    def code(self) -> str:
-        return self.row.code
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
-
-    @strawberry.field
-    def level(self) -> JurisdictionLevel:
-        return self.row.level
-
-    @strawberry.field(
+    code = from_row("code", str, description="Official division code (6, 9 or 12 digits).")
+    name = from_row("name", str)
+    level = from_row("level", JurisdictionLevel)
+    kind = from_row(
+        "kind",
+        str,
         description="STREET, TOWN, TOWNSHIP, AREA, SPECIAL_ZONE for street offices; "
-        "RESIDENTS_COMMITTEE, VILLAGE_COMMITTEE, VIRTUAL for communities."
+        "RESIDENTS_COMMITTEE, VILLAGE_COMMITTEE, VIRTUAL for communities.",
     )
-    def kind(self) -> str:
-        return self.row.kind
 
     @strawberry.field
     async def parent(self, info: Info) -> Jurisdiction | None:
@@ -100,9 +92,9 @@ class Jurisdiction(Node):
         wkb, _ = await info.context.loaders.jurisdiction_boundary.load(self.row.code)
         return wkb_to_geojson(wkb)
 
-    @strawberry.field(description="True when the outline is synthetic, not official.")
-    def boundary_synthetic(self) -> bool:
-        return self.row.boundary_synthetic
+    boundary_synthetic = from_row(
+        "boundary_synthetic", bool, description="True when the outline is synthetic, not official."
+    )
 
     @strawberry.field(description="Departments seated at this jurisdiction, ordered by code.")
     async def departments(
@@ -165,13 +157,8 @@ class Grid(Node):
     def node_key(self) -> str:
         return self.row.code
 
-    @strawberry.field
-    def code(self) -> str:
-        return self.row.code
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.row.name
+    code = from_row("code", str)
+    name = from_row("name", str)
 
     @strawberry.field
     async def community(self, info: Info) -> Jurisdiction:
@@ -185,9 +172,9 @@ class Grid(Node):
         assert geometry is not None, "grid without its outline"
         return geometry
 
-    @strawberry.field(description="True: grid outlines are synthetic.")
-    def boundary_synthetic(self) -> bool:
-        return self.row.boundary_synthetic
+    boundary_synthetic = from_row(
+        "boundary_synthetic", bool, description="True: grid outlines are synthetic."
+    )
 
 
 @strawberry.type(description="Where a point lies: its grid and every level above it.")

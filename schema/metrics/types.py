@@ -7,17 +7,17 @@ from typing import Annotated
 
 import strawberry
 
-from hub.cases.access import case_visibility
 from hub.errors import InvalidLevelError, InvalidPeriodError, UnknownJurisdictionError
 from hub.geo.models import JurisdictionLevel, level_of_code
 from hub.metrics.hotspots import Hotspot as HotspotRow
-from hub.metrics.hotspots import HotspotPlace, HotspotQuery, cases_of
+from hub.metrics.hotspots import HotspotPlace, HotspotQuery, page_cases_of
 from hub.metrics.rates import Rates
-from hub.pagination import NEWEST, fetch_pages
+from hub.pagination import NEWEST
 from schema.cases.types import Case
 from schema.context import Info
 from schema.core.pages import page_request
 from schema.core.relay import Connection, connection_from_page
+from schema.core.rows import from_row
 from schema.departments.types import Category
 from schema.geo.types import Grid, Jurisdiction, wrap_jurisdiction
 
@@ -115,38 +115,24 @@ class Hotspot:
         rows = await info.context.loaders.all_categories.load(0)
         return next(Category(row=row) for row in rows if row.code == self.row.category_code)
 
-    @strawberry.field
-    def case_count(self) -> int:
-        return self.row.case_count
-
-    @strawberry.field
-    def first_reported_at(self) -> dt.datetime:
-        return self.row.first_reported_at
-
-    @strawberry.field
-    def last_reported_at(self) -> dt.datetime:
-        return self.row.last_reported_at
+    case_count = from_row("case_count", int)
+    first_reported_at = from_row("first_reported_at", dt.datetime)
+    last_reported_at = from_row("last_reported_at", dt.datetime)
 
     @strawberry.field(description="The cases behind it that you may see, newest first.")
     async def cases(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Connection[Case]:
-        from hub.cases.models import Case as CaseRow
-
         request = page_request(info, first, after, NEWEST)
-        query = cases_of(self.query, self.row).where(case_visibility(info.context.actor))
         async with info.context.sessionmaker() as session:
-            pages = await fetch_pages(
-                session,
-                query,
-                entity=CaseRow,
-                partition=None,
-                parents=[0],
-                order=(CaseRow.reported_at, CaseRow.id),
+            page = await page_cases_of(
+                session=session,
+                query=self.query,
+                hotspot=self.row,
+                actor=info.context.actor,
                 page=request,
-                descending=True,
             )
-        return connection_from_page(pages[0], lambda row: Case(row=row))
+        return connection_from_page(page, lambda row: Case(row=row))
 
 
 @strawberry.type(description="Hotspots over a period, biggest first.")

@@ -14,6 +14,7 @@ from schema.cases.types import Case
 from schema.context import Info
 from schema.core.pages import page_request
 from schema.core.relay import Connection, Node, connection_from_page
+from schema.core.rows import from_row
 from schema.departments.types import Category, Department
 from schema.geo.types import Jurisdiction, wrap_jurisdiction
 from schema.metrics.types import ServiceRates
@@ -32,13 +33,8 @@ class MonthlyTheme(Node):
     def node_key(self) -> str:
         return str(self.row.id)
 
-    @strawberry.field(description='The month it was picked for, e.g. "2026-11".')
-    def month(self) -> str:
-        return self.row.month
-
-    @strawberry.field
-    def title(self) -> str:
-        return self.row.title
+    month = from_row("month", str, description='The month it was picked for, e.g. "2026-11".')
+    title = from_row("title", str)
 
     @strawberry.field
     async def lead_department(self, info: Info) -> Department:

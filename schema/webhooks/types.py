@@ -13,6 +13,7 @@ from hub.webhooks.models import WebhookDelivery as DeliveryRow
 from schema.context import Info
 from schema.core.pages import page_request
 from schema.core.relay import Connection, Node, connection_from_page
+from schema.core.rows import from_row
 
 strawberry.enum(DeliveryStatus, name="WebhookDeliveryStatus")
 
@@ -28,41 +29,27 @@ class WebhookDelivery(Node):
     def event_id(self) -> strawberry.ID:
         return strawberry.ID(str(self.row.event_id))
 
-    @strawberry.field(description="`case.<TYPE>` or `whistle.<TYPE>`.")
-    def event_type(self) -> str:
-        return self.row.event_type
+    event_type = from_row("event_type", str, description="`case.<TYPE>` or `whistle.<TYPE>`.")
+    message_id = from_row(
+        "message_id", str, description="The `webhook-id` header: the same on every attempt."
+    )
 
-    @strawberry.field(description="The `webhook-id` header: the same on every attempt.")
-    def message_id(self) -> str:
-        return self.row.message_id
+    status = from_row("status", DeliveryStatus)
+    attempts = from_row("attempts", int)
+    last_status_code = from_row(
+        "last_status_code",
+        int | None,
+        description="The receiver's last answer; null if it could not be reached.",
+    )
 
-    @strawberry.field
-    def status(self) -> DeliveryStatus:
-        return self.row.status
-
-    @strawberry.field
-    def attempts(self) -> int:
-        return self.row.attempts
-
-    @strawberry.field(description="The receiver's last answer; null if it could not be reached.")
-    def last_status_code(self) -> int | None:
-        return self.row.last_status_code
-
-    @strawberry.field(description="Why the last attempt failed.")
-    def last_error(self) -> str | None:
-        return self.row.last_error
+    last_error = from_row("last_error", str | None, description="Why the last attempt failed.")
 
     @strawberry.field(description="When the next attempt is due (PENDING only).")
     def next_attempt_at(self) -> dt.datetime | None:
         return self.row.next_attempt_at if self.row.status is DeliveryStatus.PENDING else None
 
-    @strawberry.field
-    def created_at(self) -> dt.datetime:
-        return self.row.created_at
-
-    @strawberry.field
-    def delivered_at(self) -> dt.datetime | None:
-        return self.row.delivered_at
+    created_at = from_row("created_at", dt.datetime)
+    delivered_at = from_row("delivered_at", dt.datetime | None)
 
 
 @strawberry.type(
@@ -74,13 +61,10 @@ class Webhook(Node):
     def node_key(self) -> int:
         return self.row.id
 
-    @strawberry.field
-    def url(self) -> str:
-        return self.row.url
-
-    @strawberry.field(description="Paused webhooks keep their place and resume from it.")
-    def active(self) -> bool:
-        return self.row.active
+    url = from_row("url", str)
+    active = from_row(
+        "active", bool, description="Paused webhooks keep their place and resume from it."
+    )
 
     @strawberry.field(description="Patterns such as `case.*` or `whistle.SUMMONS_SENT`.")
     def event_types(self) -> list[str]:
@@ -94,13 +78,10 @@ class Webhook(Node):
     def whistle_filter(self) -> JSON | None:
         return JSON(self.row.whistle_filter) if self.row.whistle_filter else None
 
-    @strawberry.field
-    def created_at(self) -> dt.datetime:
-        return self.row.created_at
-
-    @strawberry.field(description="When the secret was last rotated.")
-    def rotated_at(self) -> dt.datetime | None:
-        return self.row.rotated_at
+    created_at = from_row("created_at", dt.datetime)
+    rotated_at = from_row(
+        "rotated_at", dt.datetime | None, description="When the secret was last rotated."
+    )
 
     @strawberry.field(description="Its delivery log, newest first.")
     async def deliveries(

@@ -6,14 +6,11 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import select
 
 from hub.auth.actors import Role
-from hub.cases.access import case_visibility
 from hub.cases.models import Case
 from hub.errors import (
     InvalidInputError,
-    NotFoundError,
     UnauthenticatedError,
     UnknownDepartmentError,
     UnknownJurisdictionError,
@@ -21,6 +18,7 @@ from hub.errors import (
 from hub.geo.models import level_of_code
 from hub.whistles import performance, queries
 from hub.whistles.access import may_read_performance, may_read_whistles
+from hub.whistles.intake import visible_cases
 from hub.whistles.suggest import suggest_summons
 from schema.context import Info
 from schema.core.relay import Connection, Node, row_id
@@ -74,13 +72,7 @@ async def _suggestion_cases(info: Info, numbers: list[str]) -> list[Case]:
     if not numbers or len(numbers) > MAX_CASES:
         raise InvalidInputError(f"name between 1 and {MAX_CASES} cases")
     async with info.context.sessionmaker() as session:
-        rows = await session.scalars(
-            select(Case).where(Case.number.in_(numbers), case_visibility(info.context.actor))
-        )
-        found = {row.number: row for row in rows}
-    if missing := [n for n in numbers if n not in found]:
-        raise NotFoundError(f"no case {', '.join(missing)}", field="caseNumbers")
-    return [found[n] for n in dict.fromkeys(numbers)]
+        return await visible_cases(session, numbers, info.context.actor)
 
 
 def _default_caller(info: Info, cases: list[Case]) -> str:

@@ -22,6 +22,7 @@ from schema.auth.types import TimelineEvent
 from schema.context import Info
 from schema.core.pages import page_request
 from schema.core.relay import Connection, Node, connection_from_page
+from schema.core.rows import from_row
 from schema.departments.types import Department
 from schema.geo.types import GeoPoint, Jurisdiction, wrap_jurisdiction
 
@@ -78,25 +79,16 @@ class Summons(Node):
         row = await info.context.loaders.summons_by_id.load(key) if key else None
         return Summons(row=row) if row else None
 
-    @strawberry.field
-    def status(self) -> SummonsStatus:
-        return self.row.status
+    status = from_row("status", SummonsStatus)
+    summoned_at = from_row(
+        "summoned_at", dt.datetime | None, description="Null while the whistle waits for review."
+    )
 
-    @strawberry.field(description="Null while the whistle waits for review.")
-    def summoned_at(self) -> dt.datetime | None:
-        return self.row.summoned_at
-
-    @strawberry.field
-    def report_by(self) -> dt.datetime | None:
-        return self.row.report_by
-
-    @strawberry.field
-    def acknowledged_at(self) -> dt.datetime | None:
-        return self.row.acknowledged_at
-
-    @strawberry.field(description="When the party reported in on site.")
-    def arrived_at(self) -> dt.datetime | None:
-        return self.row.arrived_at
+    report_by = from_row("report_by", dt.datetime | None)
+    acknowledged_at = from_row("acknowledged_at", dt.datetime | None)
+    arrived_at = from_row(
+        "arrived_at", dt.datetime | None, description="When the party reported in on site."
+    )
 
     @strawberry.field(description="Where it reported in (WGS84).")
     def arrived_location(self) -> GeoPoint | None:
@@ -104,21 +96,15 @@ class Summons(Node):
             return None
         return GeoPoint(lat=self.row.arrived_lat, lng=self.row.arrived_lng)
 
-    @strawberry.field
-    def completed_at(self) -> dt.datetime | None:
-        return self.row.completed_at
+    completed_at = from_row("completed_at", dt.datetime | None)
+    overdue = from_row(
+        "overdue", bool, description="Not on site by reportBy; counted against the department."
+    )
 
-    @strawberry.field(description="Not on site by reportBy; counted against the department.")
-    def overdue(self) -> bool:
-        return self.row.overdue
-
-    @strawberry.field(description="Its part in the joint action.")
-    def task(self) -> str | None:
-        return self.row.task
-
-    @strawberry.field(description="The party's latest note (on reporting in or completing).")
-    def note(self) -> str | None:
-        return self.row.note
+    task = from_row("task", str | None, description="Its part in the joint action.")
+    note = from_row(
+        "note", str | None, description="The party's latest note (on reporting in or completing)."
+    )
 
     @strawberry.field
     def rating(self) -> Rating | None:
@@ -172,21 +158,16 @@ class Whistle(Node):
     def node_key(self) -> str:
         return self.row.number
 
-    @strawberry.field(description="Human-readable: W-<district>-<yyyymmdd>-<serial>.")
-    def number(self) -> str:
-        return self.row.number
+    number = from_row(
+        "number", str, description="Human-readable: W-<district>-<yyyymmdd>-<serial>."
+    )
 
-    @strawberry.field
-    def kind(self) -> WhistleKind:
-        return self.row.kind
+    kind = from_row("kind", WhistleKind)
+    scope = from_row(
+        "scope", WhistleScope, description="Derived from who is summoned and where the cases lie."
+    )
 
-    @strawberry.field(description="Derived from who is summoned and where the cases lie.")
-    def scope(self) -> WhistleScope:
-        return self.row.scope
-
-    @strawberry.field
-    def status(self) -> WhistleStatus:
-        return self.row.status
+    status = from_row("status", WhistleStatus)
 
     @strawberry.field(description="The street office (or district) that blew the whistle.")
     async def caller(self, info: Info) -> Jurisdiction:
@@ -205,41 +186,23 @@ class Whistle(Node):
         rows = await info.context.loaders.whistle_summons.load(self.row.id)
         return [Summons(row=row) for row in rows]
 
-    @strawberry.field
-    def reason(self) -> str:
-        return self.row.reason
+    reason = from_row("reason", str)
+    report_within_minutes = from_row(
+        "report_within_minutes", int, description="The report-in window the summons were given."
+    )
 
-    @strawberry.field(description="The report-in window the summons were given.")
-    def report_within_minutes(self) -> int:
-        return self.row.report_within_minutes
+    report_by = from_row(
+        "report_by", dt.datetime | None, description="When the first summons had to be on site."
+    )
 
-    @strawberry.field(description="When the first summons had to be on site.")
-    def report_by(self) -> dt.datetime | None:
-        return self.row.report_by
-
-    @strawberry.field
-    def opened_at(self) -> dt.datetime:
-        return self.row.opened_at
-
-    @strawberry.field
-    def reviewed_at(self) -> dt.datetime | None:
-        return self.row.reviewed_at
-
-    @strawberry.field
-    def review_note(self) -> str | None:
-        return self.row.review_note
-
-    @strawberry.field
-    def resolved_at(self) -> dt.datetime | None:
-        return self.row.resolved_at
-
-    @strawberry.field
-    def closed_at(self) -> dt.datetime | None:
-        return self.row.closed_at
-
-    @strawberry.field(description="0 street, 1 district platform, 2 city platform.")
-    def escalation_level(self) -> int:
-        return self.row.escalation_level
+    opened_at = from_row("opened_at", dt.datetime)
+    reviewed_at = from_row("reviewed_at", dt.datetime | None)
+    review_note = from_row("review_note", str | None)
+    resolved_at = from_row("resolved_at", dt.datetime | None)
+    closed_at = from_row("closed_at", dt.datetime | None)
+    escalation_level = from_row(
+        "escalation_level", int, description="0 street, 1 district platform, 2 city platform."
+    )
 
     @strawberry.field
     def joint_action(self) -> JointAction | None:
@@ -247,13 +210,13 @@ class Whistle(Node):
             return None
         return JointAction(at=self.row.action_at, place=self.row.action_place)
 
-    @strawberry.field(description="Why parties were released before they were done.")
-    def release_reason(self) -> str | None:
-        return self.row.release_reason
+    release_reason = from_row(
+        "release_reason", str | None, description="Why parties were released before they were done."
+    )
 
-    @strawberry.field(description="The result fed back on closing (结果反馈).")
-    def feedback(self) -> str | None:
-        return self.row.feedback
+    feedback = from_row(
+        "feedback", str | None, description="The result fed back on closing (结果反馈)."
+    )
 
     @strawberry.field(description="True when any summoned party went overdue.")
     async def overdue(self, info: Info) -> bool:
