@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.models import AdapterRun, QuarantinedRecord
-from hub.pagination import Page, PageRequest, fetch_pages
+from hub.pagination import Page, PageRequest, fetch_page, fetch_pages
 
 
 async def page_runs(
@@ -18,17 +18,14 @@ async def page_runs(
     query = select(AdapterRun)
     if adapter is not None:
         query = query.where(AdapterRun.adapter == adapter)
-    pages = await fetch_pages(
+    return await fetch_page(
         session,
         query,
         entity=AdapterRun,
-        partition=None,
-        parents=[0],
         order=AdapterRun.id,
         page=page,
         descending=True,
     )
-    return pages[0]
 
 
 async def runs_by_ids(*, session: AsyncSession, codes: Sequence[int]) -> dict[int, AdapterRun]:

@@ -132,6 +132,22 @@ class Page(Generic[R]):
 Order = InstrumentedAttribute[Any] | Sequence[InstrumentedAttribute[Any]]
 
 
+async def fetch_page(
+    session: AsyncSession,
+    query: Select[Any],
+    *,
+    entity: Any,
+    order: Order,
+    page: PageRequest,
+    descending: bool = False,
+) -> Page[Any]:
+    """Page ``query`` (which selects ``entity``) as one list."""
+    pages = await fetch_each(
+        session, {0: query}, entity=entity, order=order, page=page, descending=descending
+    )
+    return pages[0]
+
+
 async def fetch_pages(
     session: AsyncSession,
     query: Select[Any],

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.audit.models import AuditEntry
-from hub.pagination import Page, PageRequest, fetch_pages
+from hub.pagination import Page, PageRequest, fetch_page
 
 
 async def page_entries(
@@ -24,14 +24,11 @@ async def page_entries(
         query = query.where(AuditEntry.actor_sub == actor_sub)
     if target:
         query = query.where(AuditEntry.target == target)
-    pages = await fetch_pages(
+    return await fetch_page(
         session,
         query,
         entity=AuditEntry,
-        partition=None,
-        parents=[0],
         order=AuditEntry.id,
         page=page,
         descending=True,
     )
-    return pages[0]

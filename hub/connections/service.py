@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.connections.models import ConnectionRun, StandingConnection
 from hub.connections.schedule import Schedule
 from hub.errors import InvalidInputError, NotFoundError
-from hub.pagination import Page, PageRequest, fetch_pages
+from hub.pagination import Page, PageRequest, fetch_page
 
 SECRET_NAME = re.compile(r"(key|secret|password|token)", re.IGNORECASE)
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
@@ -120,16 +120,13 @@ async def all_connections(*, session: AsyncSession) -> list[StandingConnection]:
 
 
 async def page_connections(*, session: AsyncSession, page: PageRequest) -> Page[StandingConnection]:
-    pages = await fetch_pages(
+    return await fetch_page(
         session,
         select(StandingConnection),
         entity=StandingConnection,
-        partition=None,
-        parents=[0],
         order=StandingConnection.id,
         page=page,
     )
-    return pages[0]
 
 
 async def last_runs(*, session: AsyncSession, ids: list[int]) -> dict[int, int]:

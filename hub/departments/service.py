@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.departments.models import Department
 from hub.geo.models import descendant_prefix
-from hub.pagination import Page, PageRequest, fetch_pages
+from hub.pagination import Page, PageRequest, fetch_page, fetch_pages
 
 
 async def get_many(*, session: AsyncSession, codes: Sequence[str]) -> dict[str, Department]:
@@ -42,16 +42,13 @@ async def page_departments(
     page: PageRequest,
 ) -> Page[Department]:
     query = filter_query(jurisdiction_code=jurisdiction_code, answering=answering)
-    pages = await fetch_pages(
+    return await fetch_page(
         session,
         query,
         entity=Department,
-        partition=None,
-        parents=[0],
         order=Department.code,
         page=page,
     )
-    return pages[0]
 
 
 async def page_by_jurisdiction(

@@ -16,7 +16,7 @@ from hub.geo.models import (
     descendant_prefix,
     level_of_code,
 )
-from hub.pagination import Page, PageRequest, fetch_pages, fetch_under
+from hub.pagination import Page, PageRequest, fetch_page, fetch_under
 
 CITY_CODE = "110000"
 
@@ -88,16 +88,13 @@ async def page_jurisdictions(
     page: PageRequest,
 ) -> Page[Jurisdiction]:
     query = search_query(level=level, parent_code=parent_code, search=search)
-    pages = await fetch_pages(
+    return await fetch_page(
         session,
         query,
         entity=Jurisdiction,
-        partition=None,
-        parents=[0],
         order=Jurisdiction.code,
         page=page,
     )
-    return pages[0]
 
 
 async def get_grids(*, session: AsyncSession, codes: Sequence[str]) -> dict[str, Grid]:

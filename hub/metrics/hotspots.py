@@ -19,7 +19,7 @@ from hub.cases.access import case_visibility
 from hub.cases.models import Case, CaseStatus
 from hub.categories.models import Category
 from hub.geo.models import descendant_prefix
-from hub.pagination import Page, PageRequest, fetch_pages
+from hub.pagination import Page, PageRequest, fetch_page
 
 MAX_HOTSPOTS = 100
 
@@ -134,17 +134,14 @@ async def page_cases_of(
     *, session: AsyncSession, query: HotspotQuery, hotspot: Hotspot, actor: Actor, page: PageRequest
 ) -> Page[Case]:
     """The cases behind one hotspot that the actor may see, newest first."""
-    pages = await fetch_pages(
+    return await fetch_page(
         session,
         cases_of(query, hotspot).where(case_visibility(actor)),
         entity=Case,
-        partition=None,
-        parents=[0],
         order=(Case.reported_at, Case.id),
         page=page,
         descending=True,
     )
-    return pages[0]
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

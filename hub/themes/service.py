@@ -24,7 +24,7 @@ from hub.categories.models import Category
 from hub.departments.models import Department
 from hub.errors import DomainError, ErrorCode, NotFoundError
 from hub.geo.models import Jurisdiction, descendant_prefix
-from hub.pagination import Page, PageRequest, fetch_pages
+from hub.pagination import Page, PageRequest, fetch_page
 from hub.themes.access import require_theme_setup
 from hub.themes.models import MonthlyTheme, ThemeCase
 
@@ -191,14 +191,11 @@ async def page_cases(
     query = filtered(CaseFilter(), actor).where(
         exists().where(ThemeCase.case_id == Case.id, ThemeCase.theme_id == theme.id)
     )
-    pages = await fetch_pages(
+    return await fetch_page(
         session,
         query,
         entity=Case,
-        partition=None,
-        parents=[0],
         order=(Case.reported_at, Case.id),
         page=page,
         descending=True,
     )
-    return pages[0]

@@ -19,7 +19,7 @@ from hub.cases.access import may_read_cases
 from hub.cases.models import CaseEvent
 from hub.config import Settings
 from hub.errors import InvalidInputError, NotFoundError
-from hub.pagination import Page, PageRequest, fetch_pages
+from hub.pagination import Page, PageRequest, fetch_page, fetch_pages
 from hub.pii import protect, reveal
 from hub.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 from hub.webhooks.targets import Allowed, check
@@ -149,10 +149,7 @@ async def page_webhooks(*, session: AsyncSession, actor: Actor, page: PageReques
     query = select(Webhook)
     if actor.role is not Role.CITY_PLATFORM:
         query = query.where(Webhook.owner_sub == actor.sub)
-    pages = await fetch_pages(
-        session, query, entity=Webhook, partition=None, parents=[0], order=Webhook.id, page=page
-    )
-    return pages[0]
+    return await fetch_page(session, query, entity=Webhook, order=Webhook.id, page=page)
 
 
 async def page_deliveries(
