@@ -41,6 +41,7 @@ from hub.config import Settings, get_settings
 from hub.connections.models import StandingConnection
 from hub.connections.scheduler import Scheduler
 from hub.db import create_engine, create_sessionmaker
+from hub.errors import ErrorCode
 from hub.events.feed import EventFeed
 from hub.geo.index import GeoIndex
 from hub.http.browsers import browser_middleware
@@ -60,11 +61,11 @@ from schema.live.context import LiveContext
 from schema.live.websocket import GraphQLWebSocket
 
 # The audit outcome of an HTTP refusal that carries no code of its own.
-REFUSAL_CODES = {
-    400: "INVALID_REQUEST",
-    405: "METHOD_NOT_ALLOWED",
-    413: "BODY_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
+REFUSAL_CODES: dict[int, str] = {
+    400: ErrorCode.INVALID_REQUEST,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.BODY_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
 }
 
 log = logging.getLogger("hub")
@@ -242,7 +243,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         """A request the HTTP layer refused is an attempt too, if it was (or may have been) a
         mutation: bad JSON, nesting, NUL, an oversized body, a mutation over GET."""
         if isinstance(context, Context):
-            code = rejection.code or REFUSAL_CODES.get(rejection.status_code, "INVALID_REQUEST")
+            code = rejection.code or REFUSAL_CODES.get(
+                rejection.status_code, ErrorCode.INVALID_REQUEST
+            )
             await audit_refused_request(
                 hub.sessionmaker,
                 context.actor,
