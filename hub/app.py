@@ -53,12 +53,6 @@ from hub.observability import metrics
 from hub.open311.views import Open311
 from hub.sweeper import sweep_forever
 from hub.webhooks.dispatcher import Dispatcher
-from schema import build_schema
-from schema.context import Context
-from schema.core.limits import QueryLimits
-from schema.core.refused import Throttle, attempted_mutations, audit_refused_request, query_of
-from schema.live.context import LiveContext
-from schema.live.websocket import GraphQLWebSocket
 
 # The audit outcome of an HTTP refusal that carries no code of its own.
 REFUSAL_CODES: dict[int, str] = {
@@ -158,6 +152,15 @@ class Hub:
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
+    # The schema is imported here, not at the top: the command line (``cli``) then starts
+    # without building it, which a `hub sync` or `hub token` has no use for.
+    from schema import build_schema
+    from schema.context import Context
+    from schema.core.limits import QueryLimits
+    from schema.core.refused import Throttle, attempted_mutations, audit_refused_request, query_of
+    from schema.live.context import LiveContext
+    from schema.live.websocket import GraphQLWebSocket
+
     hub = Hub.create(settings or get_settings())
 
     async def authentication(request: Request) -> Authentication:
