@@ -258,6 +258,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 parse_options,
             )
 
+    async def audit_unauthenticated(request: Request, rejection: RequestRejected) -> None:
+        """A mutation sent with a token the hub refuses (401) is an attempt too, by nobody the
+        hub knows: on record as the anonymous actor (the rate limit bounds how many)."""
+        if request.method == "POST":
+            query = await query_of(request.receive, settings.max_body_bytes)
+        else:
+            query = request.query_params.get("query")
+        await audit_refused_request(
+            hub.sessionmaker, ANONYMOUS, query, "UNAUTHENTICATED", rejection.message, parse_options
+        )
+
     async def audit_rate_limited(scope: Scope, receive: Receive, key: str) -> None:
         """A mutation over the rate limit: on record once a minute per bucket (its body is
         read only then, to tell a mutation from a query)."""
@@ -293,6 +304,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ide_html=graphiql_page(settings),
         ide_headers={"Content-Security-Policy": GRAPHIQL_POLICY},
         on_refused=audit_refused,
+        on_unauthenticated=audit_unauthenticated,
     )
     limiter: RateLimiter = (
         RedisRateLimiter(settings.redis_url, settings.rate_limit_prefix)

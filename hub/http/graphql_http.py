@@ -52,11 +52,20 @@ from hub.http.negotiation import (
     request_content_type_problem,
 )
 
-__all__ = ["ContextFactory", "GraphQLHTTPEndpoint", "GraphQLParams", "RequestRejected"]
+__all__ = [
+    "ContextFactory",
+    "GraphQLHTTPEndpoint",
+    "GraphQLParams",
+    "OnRefused",
+    "OnUnauthenticated",
+    "RequestRejected",
+]
 
 ContextFactory = Callable[[Request], Awaitable[object]]
 OnRefused = Callable[[object, "RequestRejected"], Awaitable[None]]
 """Told of each request refused after its context was built (to audit attempted mutations)."""
+OnUnauthenticated = Callable[[Request, "RequestRejected"], Awaitable[None]]
+"""Told of each request whose context factory refused it (a bad token): it has no context."""
 JSONObject = dict[str, Any]
 
 _GET_OPERATIONS = frozenset({OperationType.QUERY})
@@ -172,6 +181,7 @@ class GraphQLHTTPEndpoint:
         ide_html: str | None = None,
         ide_headers: Mapping[str, str] | None = None,
         on_refused: OnRefused | None = None,
+        on_unauthenticated: OnUnauthenticated | None = None,
     ) -> None:
         """``timeout_seconds`` cancels an operation that runs longer (``TIMEOUT`` error);
         ``parse_options`` go to graphql-core's ``parse`` when the endpoint itself looks at a
@@ -191,6 +201,7 @@ class GraphQLHTTPEndpoint:
         self._ide_html = ide_html or (get_graphql_ide_html("graphiql") if graphiql else "")
         self._ide_headers = {"Vary": "Accept", **(ide_headers or {})}
         self.on_refused = on_refused
+        self.on_unauthenticated = on_unauthenticated
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point, so that ``Route("/graphql", endpoint)`` mounts the instance."""
@@ -226,7 +237,12 @@ class GraphQLHTTPEndpoint:
 
     async def _dispatch(self, request: Request, media_type: str) -> Response:
         """Build the context first: authentication fails before the body is even read."""
-        context = await self.context_factory(request)
+        try:
+            context = await self.context_factory(request)
+        except RequestRejected as rejection:
+            if self.on_unauthenticated is not None:
+                await self.on_unauthenticated(request, rejection)
+            raise
         try:
             return await self._respond(request, context, media_type)
         except RequestRejected as rejection:

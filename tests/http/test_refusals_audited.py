@@ -124,3 +124,28 @@ async def test_a_client_over_its_rate_limit_is_on_record_once_a_minute(
     ]
     # the two requests let through were attempts refused by their variables: audited as such
     assert len([row for row in rows if row["outcome"] != "RATE_LIMITED"]) == 2
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+async def test_a_mutation_with_a_refused_token_is_audited_as_anonymous(
+    gql: GraphQLClient, hub_server: HubServer, method: str
+) -> None:
+    headers = {"Authorization": "Bearer not-a-token"}
+    if method == "POST":
+        body = {"query": REPORT, "variables": {"input": {}}}
+        response = await gql.http.post("/graphql", json=body, headers=headers)
+    else:
+        response = await gql.http.get("/graphql", params={"query": REPORT}, headers=headers)
+    assert response.status_code == 401
+    assert "errors" in response.json()
+    [row] = await audit_rows(gql, hub_server)
+    assert (row["operation"], row["outcome"]) == ("reportCase", "UNAUTHENTICATED")
+    assert row["actor"] == {"sub": "anonymous"}
+
+
+async def test_a_query_with_a_refused_token_is_not_on_record(
+    gql: GraphQLClient, hub_server: HubServer
+) -> None:
+    response = await gql.post("{ __typename }", token="not-a-token")
+    assert response.status_code == 401
+    assert await audit_rows(gql, hub_server) == []
