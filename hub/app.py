@@ -266,7 +266,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         else:
             query = request.query_params.get("query")
         await audit_refused_request(
-            hub.sessionmaker, ANONYMOUS, query, "UNAUTHENTICATED", rejection.message, parse_options
+            hub.sessionmaker,
+            ANONYMOUS,
+            query,
+            ErrorCode.UNAUTHENTICATED,
+            rejection.message,
+            parse_options,
         )
 
     async def audit_rate_limited(scope: Scope, receive: Receive, key: str) -> None:
