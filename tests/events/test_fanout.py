@@ -8,6 +8,7 @@ subscription registers before it replays, so every later event reaches it live.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -146,7 +147,8 @@ async def test_cases_a_command_line_sync_imports_reach_subscribers_through_redis
             # when `hub sync` imports hotline orders, a process of its own on the same Redis
             path = make_hotline_export(5, seed=3).write_jsonl(tmp_path / "orders.jsonl")
             args = ("sync", "hotline-12345", "--source", str(path))
-            result = hub(*args, url=settings.database_url, env=environment)
+            # (in a thread: the socket's client keeps answering the hub's pings meanwhile)
+            result = await asyncio.to_thread(hub, *args, url=settings.database_url, env=environment)
             assert result.returncode == 0, result.stderr
             # then the subscriber hears of the imported cases now, not at the hub's next poll
             imported = await watching.next()
