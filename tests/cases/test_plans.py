@@ -26,7 +26,8 @@ from tests.cases.factories import Actors
 from tests.conftest import MUTABLE_TABLES, GraphQLClient, HubServer
 from tests.support.server import serve_in_thread
 
-pytestmark = pytest.mark.usefixtures("crowd")
+# Plans are checked on PostgreSQL, the production database (left out, not skipped, on SQLite).
+pytestmark = [pytest.mark.usefixtures("crowd"), pytest.mark.backends("postgresql")]
 
 WRITTEN = 3_000  # cases written by the batch path, with their dispatches and places
 COPIES = 8  # then copied in the database, a month earlier each time: 27,000 cases in all
@@ -49,11 +50,9 @@ def _copy(table: Any, changed: dict[str, str], originals: str) -> str:
 
 
 @pytest.fixture(scope="module")
-async def crowd(settings: Settings, backend: str) -> AsyncIterator[None]:
+async def crowd(settings: Settings) -> AsyncIterator[None]:
     """A few months of synthetic cases: written by the batch path (swept for overdue), then
     copied in the database, then vacuumed and analysed."""
-    if backend != "postgresql":
-        pytest.skip("plans are checked on PostgreSQL, the production database")
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     try:
