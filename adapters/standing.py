@@ -28,7 +28,7 @@ from hub.db import create_engine, create_sessionmaker, transaction, utcnow
 from hub.errors import DomainError
 from hub.geo.index import GeoIndex
 
-console = Console()
+console = Console(soft_wrap=True)
 connections_app = typer.Typer(
     help="Standing connections: adapters pulled on a schedule by every hub process.",
     no_args_is_help=True,

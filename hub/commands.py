@@ -49,7 +49,7 @@ app = typer.Typer(help="Beijing's integration hub (吹哨报到 · 接诉即办)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(open311_key_app, name="open311-key")
-console = Console()
+console = Console(soft_wrap=True)  # a path or a token is never broken across lines
 
 Host = Annotated[str, typer.Option(envvar="HUB_HOST", help="Interface to bind.")]
 Port = Annotated[int, typer.Option(envvar="HUB_PORT", help="Port to listen on.")]
