@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,16 +55,43 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("hub")
 
 
+class LoadedDatabases:
+    """Each backend's private database, migrated and loaded with Beijing on first use.
+
+    ``backend`` is a parametrized session fixture, and pytest tears down what depends on it
+    whenever the parameter changes: under ``--dist loadfile`` a worker runs a file's SQLite tests,
+    then its PostgreSQL ones, then the next file's SQLite ones, so a database built per parameter
+    would be built again for almost every file. This holder outlives those switches: each
+    worker loads Beijing once per backend and drops the databases at the end of its run.
+    """
+
+    def __init__(self, stack: AsyncExitStack, workdir: Path) -> None:
+        self._stack = stack
+        self._workdir = workdir
+        self._urls: dict[str, str] = {}
+
+    async def url(self, backend: str) -> str:
+        if backend not in self._urls:
+            url = await self._stack.enter_async_context(private_database(backend, self._workdir))
+            engine = create_engine(url)
+            try:
+                await setup_database(engine, create_sessionmaker(engine))
+            finally:
+                await engine.dispose()
+            self._urls[backend] = url
+        return self._urls[backend]
+
+
 @pytest.fixture(scope="session")
-async def loaded_database(backend: str, workdir: Path) -> AsyncIterator[str]:
+async def loaded_databases(workdir: Path) -> AsyncIterator[LoadedDatabases]:
+    async with AsyncExitStack() as stack:
+        yield LoadedDatabases(stack, workdir)
+
+
+@pytest.fixture(scope="session")
+async def loaded_database(backend: str, loaded_databases: LoadedDatabases) -> str:
     """A private database of this backend, migrated and loaded with Beijing once per run."""
-    async with private_database(backend, workdir) as url:
-        engine = create_engine(url)
-        try:
-            await setup_database(engine, create_sessionmaker(engine))
-        finally:
-            await engine.dispose()
-        yield url
+    return await loaded_databases.url(backend)
 
 
 @pytest.fixture(scope="session")
@@ -109,14 +136,33 @@ class HubServer:
         return mint(self.settings, role=role, **claims)
 
 
+class HubServers:
+    """The shared hub server of each backend, started on first use (see ``LoadedDatabases``)."""
+
+    def __init__(self, stack: ExitStack) -> None:
+        self._stack = stack
+        self._servers: dict[str, HubServer] = {}
+
+    def of(self, settings: Settings) -> HubServer:
+        if settings.database_url not in self._servers:
+            app = create_app(settings)
+            counter = StatementCounter()
+            event.listen(app.state.hub.engine.sync_engine, "before_cursor_execute", counter)
+            url = self._stack.enter_context(serve_in_thread(app))
+            self._servers[settings.database_url] = HubServer(url, settings, counter)
+        return self._servers[settings.database_url]
+
+
 @pytest.fixture(scope="session")
-def hub_server(settings: Settings) -> Iterator[HubServer]:
+def hub_servers() -> Iterator[HubServers]:
+    with ExitStack() as stack:
+        yield HubServers(stack)
+
+
+@pytest.fixture(scope="session")
+def hub_server(settings: Settings, hub_servers: HubServers) -> HubServer:
     """The real app in a real uvicorn server, on this backend's loaded database."""
-    app = create_app(settings)
-    counter = StatementCounter()
-    event.listen(app.state.hub.engine.sync_engine, "before_cursor_execute", counter)
-    with serve_in_thread(app) as url:
-        yield HubServer(url=url, settings=settings, statements=counter)
+    return hub_servers.of(settings)
 
 
 class GraphQLClient:
