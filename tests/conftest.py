@@ -227,11 +227,8 @@ MUTABLE_TABLES = (
 )
 
 
-@pytest.fixture
-async def clean(settings: Settings) -> AsyncIterator[None]:
-    """Leave the database as the test found it: remove what the test wrote."""
-    yield
-    engine = create_engine(settings.database_url)
+async def _empty_mutable_tables(database_url: str) -> None:
+    engine = create_engine(database_url)
     try:
         async with engine.begin() as connection:
             for table in MUTABLE_TABLES:
@@ -242,6 +239,18 @@ async def clean(settings: Settings) -> AsyncIterator[None]:
             )
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+async def clean(settings: Settings) -> AsyncIterator[None]:
+    """Start from, and leave, a database without what tests write.
+
+    Emptied before as well as after: under xdist a worker's files come in no fixed order, and a
+    file whose tests do not clean up may run just before this one.
+    """
+    await _empty_mutable_tables(settings.database_url)
+    yield
+    await _empty_mutable_tables(settings.database_url)
 
 
 @contextmanager
