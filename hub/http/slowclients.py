@@ -9,6 +9,9 @@ it, would keep its connection, and its request's task, open forever (slowloris).
   connection's first byte (or of the connection itself);
 - the whole body within ``HUB_HTTP_BODY_TIMEOUT_SECONDS`` of the end of the headers.
 
+Neither applies once a request upgrades its connection to a WebSocket: the socket then belongs
+to the WebSocket protocol, whose own pings and timeouts govern it.
+
 Past either deadline the client is answered ``408 Request Timeout`` (unless a response has
 begun) and the connection is closed; the request's handler sees a disconnect.
 """
@@ -54,7 +57,9 @@ class BoundedH11Protocol(H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        if self.transport.is_closing():
+        if self.transport.is_closing() or self.transport.get_protocol() is not self:
+            # Closed, or upgraded to a WebSocket: the upgrade request has no body to wait for,
+            # and the socket is no longer HTTP's to answer on.
             self._await(None)
             return
         state = self.conn.their_state

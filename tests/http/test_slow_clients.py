@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import websockets
 
+from hub.auth.actors import Role
+from hub.auth.tokens import mint
 from hub.config import Settings
 from tests.support.processes import HubProcess, hub_processes
 
 # The server's deadlines; the client's socket waits far longer (a deadline, not a measurement).
 SERVER_SECONDS = "1"
 CLIENT_PATIENCE = 60.0
+PING_SECONDS = "2"  # after both deadlines: the server's first ping comes after they have passed
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +33,7 @@ def strict_hub(
         settings,
         HUB_HTTP_HEADER_TIMEOUT_SECONDS=SERVER_SECONDS,
         HUB_HTTP_BODY_TIMEOUT_SECONDS=SERVER_SECONDS,
+        HUB_WS_PING_SECONDS=PING_SECONDS,
     )
     with hub_processes(1, env, Path(tmp_path_factory.mktemp("slow"))) as [hub]:
         yield hub
@@ -99,3 +106,31 @@ def read_response(sock: socket.socket) -> tuple[bytes, bytes]:
     while len(body) < length:
         body += sock.recv(65536)
     return lines[0], body
+
+
+async def test_a_websocket_lives_past_the_deadlines_of_the_request_that_opened_it(
+    strict_hub: HubProcess, settings: Settings
+) -> None:
+    """The upgrade request has no body: its body deadline must not answer 408 into the socket."""
+    token = mint(settings, role=Role.OBSERVER)
+    async with websockets.connect(
+        f"ws://127.0.0.1:{strict_hub.port}/graphql",
+        subprotocols=[websockets.Subprotocol("graphql-transport-ws")],
+        compression=None,
+    ) as socket_:
+
+        async def receive() -> Any:
+            return json.loads(await asyncio.wait_for(socket_.recv(), CLIENT_PATIENCE))
+
+        init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+        await socket_.send(json.dumps(init))
+        assert await receive() == {"type": "connection_ack"}
+        # The server's ping is timed after both deadlines (same event loop, later timer).
+        assert await receive() == {"type": "ping"}
+        await socket_.send(json.dumps({"type": "pong"}))
+        # and still speaks the protocol: a query is refused with the protocol's own error.
+        query = {"query": '{ jurisdiction(code: "110105") { name } }'}
+        await socket_.send(json.dumps({"id": "1", "type": "subscribe", "payload": query}))
+        answer = await receive()
+        assert answer["type"] == "error", answer
+        assert answer["payload"][0]["extensions"]["code"] == "SUBSCRIPTIONS_ONLY"
