@@ -139,10 +139,26 @@ def hub_process(database_url: str, workers: int = 1, **environment: str) -> Iter
             raise RuntimeError("hub serve exited before listening")
         drain = threading.Thread(target=lambda: [None for _ in stderr], daemon=True)
         drain.start()
+        wait_ready(found.group(1))
         yield Hub(found.group(1), process.pid)
     finally:
         process.terminate()
         process.wait(timeout=60)
+
+
+def wait_ready(url: str, deadline_seconds: float = 120.0) -> None:
+    """Until ``/readyz`` answers 200: with ``--workers`` the port is bound before any worker
+    has started."""
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} not ready in {deadline_seconds:.0f} s")
+        time.sleep(0.2)
 
 
 # ── the whistle the subscribers watch ─────────────────────────────────────────────────────
@@ -375,19 +391,22 @@ def fanout(hubs: list[Hub], subscribers: int, clients: int, rounds: int) -> Resu
 # ── the run ───────────────────────────────────────────────────────────────────────────────
 
 
-def raise_open_files(needed: int) -> int:
-    """Raise this process's (and so its children's) open-file limit; the sockets it allows."""
+def raise_open_files(needed: int, holders: int) -> int:
+    """Raise this process's (and so its children's) open-file limit; the sockets it allows.
+
+    The limit is per process: ``needed`` sockets spread over ``holders`` processes on each
+    side (hub workers, client processes) need ``needed / holders`` each."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = needed + 1000
+    wanted = -(-needed // holders) + 1000
     if hard < wanted:
-        try:  # root may raise the hard limit too
+        try:  # root may raise the hard limit too (not without CAP_SYS_RESOURCE)
             resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
             return needed
         except (ValueError, OSError):
             pass
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return min(needed, hard - 1000)
+    return min(needed, (hard - 1000) * holders)
 
 
 def load_beijing(url: str) -> None:
@@ -432,7 +451,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="W for the workers fan-out")
     args = parser.parse_args()
     chosen = set(args.runs.split(","))
-    many = raise_open_files(args.subscribers)
+    # The fewest processes holding one side's sockets: one hub process, or W workers, or the
+    # client processes.
+    serving = 1 if chosen & {"one", "redis"} else args.workers
+    many = raise_open_files(args.subscribers, min(serving, args.clients))
     if many < args.subscribers:
         print(f"(open-file limit: {many:,} subscribers instead of {args.subscribers:,})")
     channel = f"hub-bench:{uuid.uuid4().hex}:"
