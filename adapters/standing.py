@@ -193,7 +193,8 @@ def resume(connection_id: ConnectionId) -> None:
 
 @connections_app.command("run-now")
 def run_now(connection_id: ConnectionId) -> None:
-    """Due at once (picked up by a running hub process within a second)."""
+    """Due at once (picked up by a running hub process within a second); refused while a run
+    is in progress."""
     _change(connection_id, "run-now")
 
 

@@ -51,5 +51,6 @@ class ConnectionRun(Base):
     )
     claimed_by: Mapped[str] = mapped_column(String(64))
     claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
 
     __table_args__ = (UniqueConstraint("connection_id", "due_at", name="uq_connection_run_due"),)

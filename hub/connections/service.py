@@ -20,12 +20,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.connections.models import ConnectionRun, StandingConnection
 from hub.connections.schedule import Schedule
-from hub.errors import InvalidInputError, NotFoundError
+from hub.errors import DomainError, ErrorCode, InvalidInputError, NotFoundError
 from hub.pagination import Page, PageRequest, fetch_page
 
 SECRET_NAME = re.compile(r"(key|secret|password|token)", re.IGNORECASE)
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
 FAILING_AFTER = 3  # failures in a row before a connection is marked failing
+
+
+class ConnectionRunningError(DomainError):
+    """Asked to run now while a run is in progress (it would run twice at once)."""
+
+    code = ErrorCode.CONNECTION_RUNNING
 
 
 def stored_settings(options: Mapping[str, str]) -> dict[str, Any]:
@@ -104,8 +110,25 @@ async def set_enabled(
 async def run_now(
     *, session: AsyncSession, connection_id: int, now: dt.datetime
 ) -> StandingConnection:
-    """Make it due at once (a run in progress finishes first: its lease is in the future)."""
+    """Make it due at once; refused while a run is in progress.
+
+    A run in progress holds its lease in ``next_run_at``: moving that to now would let another
+    process claim a second run beside it. A claim whose lease has run out (its process died)
+    is no longer in progress, and the connection is due already.
+    """
     row = await get(session=session, connection_id=connection_id)
+    latest = await session.scalar(
+        select(ConnectionRun)
+        .where(ConnectionRun.connection_id == row.id)
+        .order_by(ConnectionRun.id.desc())
+        .limit(1)
+    )
+    if latest is not None and latest.finished_at is None and row.next_run_at > now:
+        raise ConnectionRunningError(
+            f"connection {row.id} is running (claimed by {latest.claimed_by} at"
+            f" {latest.claimed_at.isoformat(timespec='seconds')}); run it again once it ends",
+            field="connectionId",
+        )
     row.next_run_at = min(row.next_run_at, now)
     return row
 
@@ -215,7 +238,9 @@ async def finish(
 ) -> None:
     """Link the run, then schedule the next: by the schedule, or later while it keeps failing."""
     await session.execute(
-        update(ConnectionRun).where(ConnectionRun.id == claim.claim_id).values(run_id=run_id)
+        update(ConnectionRun)
+        .where(ConnectionRun.id == claim.claim_id)
+        .values(run_id=run_id, finished_at=now)
     )
     row = await session.get(StandingConnection, claim.connection_id)
     if row is None or row.next_run_at != claim.lease_until:

@@ -132,6 +132,8 @@ class ConnectionMutations:
     async def resume_connection(self, info: Info, input: ConnectionInput) -> ConnectionPayload:
         return await _change(info, "resumeConnection", input)
 
-    @strawberry.mutation(description="Due at once; a run in progress finishes first.")
+    @strawberry.mutation(
+        description="Due at once; refused with CONNECTION_RUNNING while a run is in progress."
+    )
     async def run_connection_now(self, info: Info, input: ConnectionInput) -> ConnectionPayload:
         return await _change(info, "runConnectionNow", input)

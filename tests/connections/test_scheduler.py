@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -153,3 +154,56 @@ async def _settled(url: str) -> bool:
     open_claims = await rows(url, "SELECT id FROM connection_run WHERE run_id IS NULL")
     running = await rows(url, "SELECT id FROM adapter_run WHERE status = 'RUNNING'")
     return not open_claims and not running
+
+
+RUN_NOW = """mutation($input: ConnectionInput!) {
+  runConnectionNow(input: $input) { connection { nextRunAt } errors { code field } } }"""
+
+
+async def test_run_now_is_refused_while_a_run_is_in_progress_and_taken_once_it_ends(
+    settings: Settings, gql: GraphQLClient, tmp_path: Path
+) -> None:
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    try:
+        # given a connection whose due run a process has claimed and is running
+        async with transaction(sessionmaker) as session:
+            row = await service.add(
+                session=session,
+                adapter="hotline-12345",
+                source=str(tmp_path / "orders.jsonl"),
+                options={},
+                schedule=Schedule.parse(every="1h", cron=None),
+                now=utcnow(),
+            )
+            claim = await service.claim(
+                session=session, row=row, me="another-process", now=utcnow(), lease=600
+            )
+            assert claim is not None
+        token = city(settings)
+        (before,) = (await gql.execute(CONNECTIONS, token=token))["connections"]["nodes"]
+        # when it is asked to run now, it is refused, and its lease stands
+        answer = await gql.execute(RUN_NOW, {"input": {"connectionId": before["id"]}}, token)
+        assert answer["runConnectionNow"]["errors"] == [
+            {"code": "CONNECTION_RUNNING", "field": "connectionId"}
+        ]
+        (after,) = (await gql.execute(CONNECTIONS, token=token))["connections"]["nodes"]
+        assert after["nextRunAt"] == before["nextRunAt"]
+        assert dt.datetime.fromisoformat(after["nextRunAt"]) == claim.lease_until
+        # and once the run has ended, it is due at once
+        async with transaction(sessionmaker) as session:
+            await service.finish(
+                session=session,
+                claim=claim,
+                run_id=None,
+                error=None,
+                now=utcnow(),
+                retry_base=1,
+                retry_ceiling=1,
+            )
+        answer = await gql.execute(RUN_NOW, {"input": {"connectionId": before["id"]}}, token)
+        assert answer["runConnectionNow"]["errors"] == []
+        due = dt.datetime.fromisoformat(answer["runConnectionNow"]["connection"]["nextRunAt"])
+        assert due <= utcnow()
+    finally:
+        await engine.dispose()
