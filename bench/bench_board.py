@@ -6,8 +6,9 @@ A real `hub serve` process on a fresh SQLite file (Beijing and the seed stories 
 synthetic month), the board built (`make board`), a Shijingshan district platform's token. Each
 load is a fresh browser context (cold cache), the network off the hub refused.
 
-- first paint (the browser's first-contentful-paint) and the time until the lists are loaded
-  (the page's own ``board-ready`` mark), and the bytes it downloads (navigation and resources,
+- first paint (the browser's first-contentful-paint), the time until the first page of
+  whistles is in the list (the page's ``board-first-rows`` mark) and until the lists are loaded
+  (``board-ready``), and the bytes it downloads (navigation and resources,
   as the browser's resource timing reports them), with no whistles and with N (default 1,000);
   baseline in the same run: the first paint of a bare page of the hub (/healthz);
 - event to list: R times (default 20), a whistle is blown over HTTP; the latency is from just
@@ -54,9 +55,11 @@ WATCH = """() => {
 LOAD_FIGURES = """() => {
   const paint = performance.getEntriesByName("first-contentful-paint")[0];
   const ready = performance.getEntriesByName("board-ready")[0];
+  const first = performance.getEntriesByName("board-first-rows")[0];
   const entries = [...performance.getEntriesByType("navigation"),
                    ...performance.getEntriesByType("resource")];
   return { paint: paint ? paint.startTime : null, ready: ready ? ready.startTime : null,
+           first: first ? first.startTime : null,
            bytes: entries.reduce((sum, e) => sum + e.transferSize, 0),
            rows: document.querySelectorAll(".whistle-list [data-whistle-number]").length };
 }"""
@@ -71,6 +74,7 @@ EVENTS = "subscription { whistleEvents { id type whistle { number } } }"
 @dataclass
 class Load:
     paint_ms: float
+    first_rows_ms: float
     ready_ms: float
     kib: float
     rows: int
@@ -99,7 +103,14 @@ async def open_board(browser: Browser, url: str, token: str) -> tuple[Page, Load
     await page.goto(f"{url}/board")
     await page.wait_for_selector("body[data-ready=true]", state="attached", timeout=120_000)
     figures = await page.evaluate(LOAD_FIGURES)
-    return page, Load(figures["paint"], figures["ready"], figures["bytes"] / 1024, figures["rows"])
+    load = Load(
+        figures["paint"],
+        figures["first"],
+        figures["ready"],
+        figures["bytes"] / 1024,
+        figures["rows"],
+    )
+    return page, load
 
 
 async def bare_paint(browser: Browser, url: str) -> float:
@@ -234,11 +245,12 @@ def report_loads(baseline: list[float], empty: list[Load], full: list[Load], whi
     base = statistics.median(baseline)
     for name, loads in (("no whistles", empty), (f"{whistles} whistles", full)):
         paint = statistics.median(load.paint_ms for load in loads)
+        first = statistics.median(load.first_rows_ms for load in loads)
         ready = statistics.median(load.ready_ms for load in loads)
         print(
             f"board, {name} ({loads[0].rows} rows): first paint {paint:.0f} ms "
-            f"({paint / base:.1f}× a bare hub page's {base:.0f} ms), lists loaded {ready:.0f} ms, "
-            f"downloaded {loads[0].kib:.0f} KiB"
+            f"({paint / base:.1f}× a bare hub page's {base:.0f} ms), first rows {first:.0f} ms, "
+            f"lists loaded {ready:.0f} ms, downloaded {loads[0].kib:.0f} KiB"
         )
 
 

@@ -188,7 +188,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 401, f"invalid token: {error}", {"WWW-Authenticate": 'Bearer error="invalid_token"'}
             ) from error
         return Context(
-            actor=actor, settings=hub.settings, sessionmaker=hub.sessionmaker, geo=hub.geo
+            actor=actor,
+            settings=hub.settings,
+            sessionmaker=hub.sessionmaker,
+            geo=hub.geo,
+            feed=hub.events,
         )
 
     def live() -> LiveContext:

@@ -13,6 +13,7 @@ from hub.config import Settings
 from schema.loaders import Loaders
 
 if TYPE_CHECKING:
+    from hub.events.feed import EventFeed
     from hub.geo.index import GeoIndex
 
 
@@ -22,6 +23,7 @@ class Context:
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
     geo: GeoIndex
+    feed: EventFeed = field(kw_only=True)  # the process's live events (where they stand)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -21,6 +21,7 @@ from schema.departments.queries import (
     load_department_node,
 )
 from schema.geo.queries import GeoQuery, load_grid_node, load_jurisdiction_node
+from schema.live.cursors import LiveQuery
 from schema.metrics.assessment import AssessmentQuery
 from schema.metrics.queries import MetricsQuery
 from schema.themes.queries import ThemeQuery, load_theme_node
@@ -82,5 +83,6 @@ class Query(
     AssessmentQuery,
     WebhookQuery,
     ConnectionQuery,
+    LiveQuery,
 ):
     pass

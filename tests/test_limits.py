@@ -212,6 +212,32 @@ async def test_a_list_views_page_of_50_cases_fits_while_a_page_of_pages_does_not
     assert error["extensions"]["value"] > LIMITS.max_cost
 
 
+BOARD_ROWS = """query($after: String) { whistles(first: 100, after: $after) {
+    pageInfo { hasNextPage endCursor } nodes {
+      number kind scope status reason openedAt reportBy overdue caller { name }
+      cases { location { lat lng } footprint } summons { status } } } }"""
+
+
+async def test_the_boards_page_of_100_whistle_rows_fits_while_100_whole_whistles_do_not(
+    client: httpx.AsyncClient, hub_server: HubServer
+) -> None:
+    token = hub_server.token(Role.CITY_PLATFORM, jurisdiction="110000")
+    headers = {"Accept": GRAPHQL_RESPONSE, "Authorization": f"Bearer {token}"}
+    # a whistle's cases and summons are priced by what a whistle holds (a few of each)
+    body = {"query": BOARD_ROWS, "variables": {"after": None}}
+    response = await client.post("/graphql", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert "errors" not in response.json(), response.text
+    # while each whistle's panel (every party by name, the timeline) is not for 100 at once
+    panels = """{ whistles(first: 100) { nodes { number
+        cases { number title category { name } }
+        summons { status reportBy department { code name } partner { code name } }
+        events { type at note actor { sub role } } } } }"""
+    response = await client.post("/graphql", json={"query": panels}, headers=headers)
+    error = assert_refused(response, "QUERY_TOO_COMPLEX")
+    assert error["extensions"]["value"] > LIMITS.max_cost
+
+
 async def test_fragment_bombs_are_measured_once_per_fragment_and_refused(
     client: httpx.AsyncClient,
 ) -> None:

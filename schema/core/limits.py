@@ -409,6 +409,11 @@ LIST_BOUNDS: dict[tuple[str, str], int] = {
     ("Case", "jurisdictionsCrossed"): 3,
     ("Case", "externalRefs"): 2,
     ("Whistle", "events"): 12,
+    # A whistle is blown on a case or a few and summons a handful of parties (the seed
+    # stories: one case, two to four parties), so a board's page of 100 whistles with each
+    # one's places and summons' states is priced near the ~3,000 fields it resolves.
+    ("Whistle", "cases"): 3,
+    ("Whistle", "summons"): 8,
     ("Jurisdiction", "ancestors"): 3,
 }
 

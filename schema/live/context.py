@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hub.events.delivery import Delivery
-from hub.events.feed import EventFeed
 from hub.events.sources import CaseFacts, WhistleFacts
 from schema.context import Context
 from schema.loaders import Loaders
@@ -24,9 +23,8 @@ T = TypeVar("T")
 
 @dataclass
 class LiveContext(Context):
-    """A WebSocket's context: the process's event feed and what the socket said on opening."""
+    """A WebSocket's context: what the socket said on opening, and the event it resolves."""
 
-    feed: EventFeed = field(kw_only=True)
     handshake_authorization: str | None = field(default=None, kw_only=True)
     connection_params: dict[str, object] | None = field(default=None, kw_only=True)
     socket_key: str | None = field(default=None, kw_only=True)

@@ -6,6 +6,7 @@ browser is launched once for the module. Screenshots: var/screenshots/test_board
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -17,6 +18,8 @@ from playwright.async_api import Page, expect
 from hub.app import create_app
 from hub.board import STATIC
 from hub.config import Settings
+from hub.db import create_engine, create_sessionmaker, utcnow
+from hub.sweeper import sweep_once
 from tests.cases.factories import Actors
 from tests.conftest import GraphQLClient, HubServer, StatementCounter
 from tests.support.browser import HubPage, OpenPage
@@ -32,10 +35,12 @@ from tests.whistles.factories import (
     garbage_whistle,
     ok,
     party,
+    platform,
     report_case,
 )
 
 SHIJINGSHAN = "110107"
+HAIDIAN_TEAM = "110108.URBAN_MANAGEMENT"
 COMMAND_CENTRE = {"width": 1920, "height": 1080}
 # The board shows an event as soon as the socket brings it; the deadline only bounds a wait
 # on a loaded machine (BENCHMARKS.md has the measured latency).
@@ -75,6 +80,19 @@ def live_state(page: Page) -> Any:
 
 def whistle_row(page: Page, number: str) -> Any:
     return page.locator(f'.whistle-list [data-whistle-number="{number}"]')
+
+
+def case_row(page: Page, number: str) -> Any:
+    return page.locator(f'.case-list [data-case-number="{number}"]')
+
+
+async def sweep_at(settings: Settings, now: dt.datetime) -> None:
+    """One pass of every sweep at ``now``, as a hub process's sweeper would make it."""
+    engine = create_engine(settings.database_url)
+    try:
+        await sweep_once(create_sessionmaker(engine), now=now)
+    finally:
+        await engine.dispose()
 
 
 async def other_district_whistle(api: GraphQLClient, hub: HubServer) -> str:
@@ -188,3 +206,99 @@ async def test_the_list_follows_a_whistle_live_and_misses_nothing_across_a_dropp
     await view.screenshot("restored")
     assert view.offsite == []
     assert view.errors == []
+
+
+async def test_overdue_and_red_warned_cases_are_listed_live_and_the_hotspot_is_on_the_map(
+    board_hub: HubServer, api: GraphQLClient, open_page: OpenPage
+) -> None:
+    # given a garbage heap at one address reported twice in Lugu: the first report is past its
+    # respond-by when the district's platform opens the board, the second is not yet
+    street = Actors.street(board_hub, LUGU)
+    heap = {"source": "GRID_PATROL", "location": SITE, "address": "鲁谷东街12号院"}
+    late = await report_case(api, street, "小区门口垃圾堆放", "GARBAGE", **heap)
+    await sweep_at(board_hub.settings, utcnow() + dt.timedelta(days=2))
+    fresh = await report_case(api, street, "垃圾堆放又出现了", "GARBAGE", **heap)
+    view = await signed_in(
+        open_page, board_hub, platform(board_hub, SHIJINGSHAN), viewport=COMMAND_CENTRE
+    )
+    page = view.page
+
+    # then the late one is in the list of cases needing attention, and only it
+    await expect(case_row(page, late["number"])).to_have_attribute("data-case-status", "RECEIVED")
+    await expect(case_row(page, fresh["number"])).to_have_count(0)
+    await expect(page.locator("[data-case-count]")).to_have_text("1")
+    # and the month's hotspot (two reports of one problem at one place) is drawn on the map
+    hotspot = page.locator('#map [data-hotspot="鲁谷东街12号院 · GARBAGE"]')
+    await expect(hotspot).to_have_count(1, timeout=LOAD_DEADLINE_MS)
+    await view.screenshot("overdue-and-hotspot")
+
+    # when a week later both are past their resolve-by: the sweeper raises red warnings
+    await sweep_at(board_hub.settings, utcnow() + dt.timedelta(days=8))
+
+    # then both show as red-warned, the second one arriving live
+    for case in (late, fresh):
+        await expect(case_row(page, case["number"])).to_have_attribute(
+            "data-warning-level", "RED", timeout=LIVE_DEADLINE_MS
+        )
+    await expect(page.locator("[data-case-count]")).to_have_text("2")
+    await view.screenshot("red-warnings")
+    assert view.offsite == []
+    assert view.errors == []
+
+
+async def test_the_platform_reviews_a_cross_district_whistle_from_its_panel(
+    board_hub: HubServer, api: GraphQLClient, open_page: OpenPage
+) -> None:
+    # given Lugu summoning a Haidian department too: a cross-district whistle waits for review
+    whistle = await garbage_whistle(api, board_hub, departmentCodes=[TEAM, HAIDIAN_TEAM])
+    assert (whistle["scope"], whistle["status"]) == ("CROSS_DISTRICT", "PENDING_REVIEW")
+    number = whistle["number"]
+
+    # then Lugu, which blew it, has neither a review to give nor a step to take on it
+    lugu = await signed_in(open_page, board_hub, Actors.street(board_hub, LUGU))
+    await whistle_row(lugu.page, number).click()
+    lugu_panel = lugu.page.locator(f'.panel[data-panel-whistle="{number}"]')
+    await expect(lugu_panel.locator(".status")).to_have_attribute(
+        "data-whistle-status", "PENDING_REVIEW"
+    )
+    await expect(lugu_panel.locator("button[data-review], button[data-step]")).to_have_count(0)
+    # and its team, not summoned until the review, does not see it yet
+    team = await signed_in(open_page, board_hub, Actors.department(board_hub, TEAM))
+    await expect(whistle_row(team.page, number)).to_have_count(0)
+
+    # when Shijingshan's platform opens it, it may approve or reject (and has no summons of its
+    # own to act on), and approves
+    view = await signed_in(open_page, board_hub, platform(board_hub, SHIJINGSHAN))
+    page = view.page
+    row = whistle_row(page, number)
+    await expect(row).to_have_attribute("data-whistle-status", "PENDING_REVIEW")
+    await row.click()
+    panel = page.locator(f'.panel[data-panel-whistle="{number}"]')
+    await expect(panel.locator("button[data-review]")).to_have_count(2)
+    await expect(panel.locator("button[data-step]")).to_have_count(0)
+    await view.screenshot("platform-review")
+    await panel.locator('button[data-review="true"]').click()
+
+    # then the whistle summons, in the platform's panel and list and live on Lugu's board
+    await expect(panel.locator(".status")).to_have_attribute("data-whistle-status", "SUMMONING")
+    await expect(panel.locator("button[data-review]")).to_have_count(0)
+    await expect(row).to_have_attribute("data-whistle-status", "SUMMONING")
+    await expect(lugu_panel.locator(".status")).to_have_attribute(
+        "data-whistle-status", "SUMMONING", timeout=LIVE_DEADLINE_MS
+    )
+    # and it reaches the team's board, where the team may acknowledge its own summons only
+    team_row = whistle_row(team.page, number)
+    await expect(team_row).to_have_attribute(
+        "data-whistle-status", "SUMMONING", timeout=LIVE_DEADLINE_MS
+    )
+    await team_row.click()
+    team_panel = team.page.locator(f'.panel[data-panel-whistle="{number}"]')
+    ours = party(whistle, TEAM)["id"]
+    await expect(team_panel.locator("button[data-step]")).to_have_count(1)
+    await expect(team_panel.locator(f'button[data-summons="{ours}"]')).to_have_attribute(
+        "data-step", "acknowledgeSummons"
+    )
+    await team.screenshot("department-after-review")
+    for board in (lugu, team, view):
+        assert board.offsite == []
+        assert board.errors == []

@@ -134,3 +134,43 @@ async def test_a_whistle_by_number_resumes_where_it_stopped(
         ("REPORTED_IN", number, POLICE),
         ("REPORTED_IN", number, ENVIRONMENT),
     ]
+
+
+CURSORS = "{ eventCursors { whistleEvents caseEvents } }"
+
+
+async def test_the_event_cursors_follow_on_from_a_list_read_after_them(
+    live: LiveHub, http: GraphQLClient
+) -> None:
+    # given a whistle whose events the hub has already sent to a watcher
+    pinggu = live.token(Role.DISTRICT_PLATFORM, jurisdiction="110117", sub="platform-110117")
+    after = str(await top_event_id(live.settings, "whistle_event"))
+    async with connect(live.url, pinggu) as socket:
+        watching = await socket.subscribe(WHISTLE_EVENTS, after=after)
+        before = await blow(http, live, [POLICE])
+        seen = await watching.events(2, "whistleEvents")
+    # when a board takes the cursors, a whistle is blown before it has subscribed, and it
+    # subscribes after the cursors
+    cursors = (await http.execute(CURSORS, token=pinggu))["eventCursors"]
+    assert int(cursors["whistleEvents"]) >= int(seen[-1]["id"])
+    assert int(cursors["caseEvents"]) >= 0
+    meanwhile = await blow(http, live, [WATER])
+    async with connect(live.url, pinggu) as socket:
+        resumed = await socket.subscribe(WHISTLE_EVENTS, after=cursors["whistleEvents"])
+        events = await resumed.events(2, "whistleEvents")
+    # then it gets the whistle blown meanwhile, and nothing of the one it read before
+    assert summary(seen) == [
+        ("BLOWN", before["number"], None),
+        ("SUMMONS_SENT", before["number"], None),
+    ]
+    assert summary(events) == [
+        ("BLOWN", meanwhile["number"], None),
+        ("SUMMONS_SENT", meanwhile["number"], None),
+    ]
+
+
+async def test_event_cursors_need_a_token(http: GraphQLClient) -> None:
+    response = await http.post(CURSORS)
+    body = response.json()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

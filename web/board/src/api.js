@@ -26,13 +26,17 @@ export async function gql(token, query, variables = {}) {
   return body.data;
 }
 
-/** Pages through a connection (100 at a time) up to `limit` nodes. */
-export async function everyNode(token, query, variables, pick, limit = 5000) {
+/**
+ * Pages through a connection up to `limit` nodes; `onPage` hears each page's nodes as it comes,
+ * so a long list shows while the rest loads.
+ */
+export async function everyNode(token, query, variables, pick, { limit = 5000, onPage } = {}) {
   const nodes = [];
   let after = null;
   do {
     const connection = pick(await gql(token, query, { ...variables, after }));
     nodes.push(...connection.nodes);
+    onPage?.(connection.nodes);
     after = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : null;
   } while (after && nodes.length < limit);
   return nodes;
@@ -61,9 +65,11 @@ export function liveClient(token, onState) {
 /**
  * A subscription that resumes where it stopped: graphql-ws sends the same payload again after
  * each reconnection, so `after` is kept up to date in it and the hub replays what was missed.
+ * It starts after `after` (the hub's `eventCursors`, taken before the lists were read), so an
+ * event committed before the hub registered the subscription is replayed, not lost.
  */
-export function follow(client, query, variables, onEvent) {
-  const payload = { query, variables: { ...variables, after: null } };
+export function follow(client, query, { after = null, ...variables }, onEvent) {
+  const payload = { query, variables: { ...variables, after } };
   const seen = new Set();
   client.subscribe(payload, {
     next: ({ data, errors }) => {

@@ -20,6 +20,9 @@ export function caseColour(item) {
 export class Ground {
   constructor(element) {
     this.map = L.map(element, { zoomSnap: 0.25, preferCanvas: false, attributionControl: false });
+    // A view from the start (the city), so that cases and whistles arriving before the outlines
+    // are drawn at once; the outlines then fit the view to the viewer's ground.
+    this.map.setView([40.2, 116.4], 8);
     this.outlines = L.featureGroup().addTo(this.map);
     this.footprints = L.featureGroup().addTo(this.map);
     this.hotspots = L.featureGroup().addTo(this.map);

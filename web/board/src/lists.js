@@ -4,6 +4,9 @@ import { caseColour } from "./ground.js";
 
 const OPEN = new Set(["PENDING_REVIEW", "SUMMONING", "IN_ACTION"]);
 
+/** Newest first: by opening time, then by number (W-<district>-<day>-<serial>). */
+const newer = (a, b) => a.openedAt > b.openedAt || (a.openedAt === b.openedAt && a.number > b.number);
+
 function options(select, all, labels) {
   select.innerHTML = [`<option value="">${all}</option>`]
     .concat(Object.entries(labels).map(([value, label]) => `<option value="${value}">${label}</option>`))
@@ -17,6 +20,7 @@ export class WhistleList {
     this.count = root.querySelector("[data-whistle-count]");
     this.form = root.querySelector(".filters");
     this.whistles = new Map();
+    this.rows = new WeakMap(); // a whistle's row, built once for each state of it
     this.onOpen = onOpen;
     options(this.form.status, "全部状态", { OPEN: "未办结", ...WHISTLE_STATUS });
     this.form.status.value = "";
@@ -29,8 +33,7 @@ export class WhistleList {
     });
   }
 
-  matches(whistle) {
-    const { status, kind, scope } = Object.fromEntries(new FormData(this.form));
+  matches(whistle, { status, kind, scope } = Object.fromEntries(new FormData(this.form))) {
     if (status === "OPEN" ? !OPEN.has(whistle.status) : status && whistle.status !== status) return false;
     return (!kind || whistle.kind === kind) && (!scope || whistle.scope === scope);
   }
@@ -41,30 +44,38 @@ export class WhistleList {
     if (!this.matches(whistle)) {
       row?.remove();
     } else if (row) {
-      row.replaceWith(this.row(whistle));
+      row.replaceWith(this.rowOf(whistle));
     } else {
-      this.insert(this.row(whistle));
+      this.insert(whistle);
     }
     this.count.textContent = String(this.list.children.length);
   }
 
-  /** Newest first, by number (W-<district>-<day>-<serial>) within opening time. */
-  insert(row) {
-    const opened = row.dataset.openedAt;
+  insert(whistle) {
     for (const other of this.list.children) {
-      if (other.dataset.openedAt <= opened) {
-        this.list.insertBefore(row, other);
+      if (!newer(this.whistles.get(other.dataset.whistleNumber) ?? {}, whistle)) {
+        this.list.insertBefore(this.rowOf(whistle), other);
         return;
       }
     }
-    this.list.append(row);
+    this.list.append(this.rowOf(whistle));
   }
 
   render() {
-    const rows = [...this.whistles.values()].filter((w) => this.matches(w))
-      .sort((a, b) => (a.openedAt < b.openedAt ? 1 : -1)).map((w) => this.row(w));
-    this.list.replaceChildren(...rows);
-    this.count.textContent = String(rows.length);
+    const filter = Object.fromEntries(new FormData(this.form));
+    const shown = [...this.whistles.values()].filter((w) => this.matches(w, filter))
+      .sort((a, b) => (newer(a, b) ? -1 : 1));
+    this.list.replaceChildren(...shown.map((w) => this.rowOf(w)));
+    this.count.textContent = String(shown.length);
+  }
+
+  rowOf(whistle) {
+    let row = this.rows.get(whistle);
+    if (!row) {
+      row = this.row(whistle);
+      this.rows.set(whistle, row);
+    }
+    return row;
   }
 
   row(whistle) {

@@ -9,17 +9,22 @@ import { WhistlePanel } from "./panel.js";
 import { CASE_COLOUR, LIVE_STATE, ROLE, SCOPE_COLOUR, WARNING_COLOUR, escape } from "./words.js";
 
 const PLACE = "code name level ancestors { code name level }";
-const ME = `{ me { sub role jurisdiction { ${PLACE} } department { code name jurisdiction { ${PLACE} } } } }`;
+// Where the live feeds stand is taken first, before anything the board shows is read.
+const ME = `{ me { sub role jurisdiction { ${PLACE} } department { code name jurisdiction { ${PLACE} } } }
+  eventCursors { whistleEvents caseEvents } }`;
 const OUTLINES = `query Outlines($code: String!) { jurisdiction(code: $code) {
   code name level boundary children { code name level boundary } } }`;
 const GRIDS = `query Grids($code: String!, $after: String) { jurisdiction(code: $code) {
   grids(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { code name boundary } } } }`;
-// The list's fields, small enough for 40 whistles a page within the hub's cost limit.
-const WHISTLE_FIELDS = `number kind scope status reason openedAt reportBy overdue caller { code name }
+// A row's fields only (the panel asks for the rest of the one whistle it shows): light enough
+// for pages of 100 within the hub's cost limit, so 1,000 whistles are ten requests.
+const WHISTLE_FIELDS = `number kind scope status reason openedAt reportBy overdue caller { name }
   cases { location { lat lng } footprint } summons { status }`;
-const WHISTLES = `query Whistles($after: String) { whistles(first: 40, after: $after) {
+const WHISTLES = `query Whistles($after: String) { whistles(first: 100, after: $after) {
   pageInfo { hasNextPage endCursor } nodes { ${WHISTLE_FIELDS} } } }`;
-const CASE_FIELDS = `number title status location { lat lng } respondOverdue resolveOverdue subdistrict { code name }`;
+const OPEN_CASES = "[RECEIVED, DISPATCHED, RESPONDED]";
+const CASE_FIELDS = `number title status location { lat lng } respondOverdue resolveOverdue warningLevel
+  subdistrict { code name }`;
 const FIGURES = `query Figures($code: String!, $level: JurisdictionLevel!, $from: DateTime!, $to: DateTime!) {
   serviceRates(jurisdictionCode: $code, from: $from, to: $to) {
     received responded resolved rated satisfied responseRate resolutionRate satisfactionRate }
@@ -44,16 +49,6 @@ function groundOf(me) {
   return { code: district.code, level: "DISTRICT", own: street?.code ?? null };
 }
 
-/** Case fields, with the graded warning when this hub has it. */
-async function caseFields(token) {
-  try {
-    await gql(token, "{ cases(first: 1) { nodes { warningLevel } } }");
-    return `${CASE_FIELDS} warningLevel`;
-  } catch {
-    return CASE_FIELDS;
-  }
-}
-
 function signIn(message = "") {
   document.querySelector(".board").hidden = true;
   const section = document.querySelector(".sign-in");
@@ -72,7 +67,7 @@ async function drawGround(token, ground, map) {
   document.querySelector("[data-ground]").dataset.ground = jurisdiction.code;
   const places = [jurisdiction, ...jurisdiction.children];
   if (ground.own) {
-    const grids = await everyNode(token, GRIDS, { code: ground.own }, (d) => d.jurisdiction.grids, 1000);
+    const grids = await everyNode(token, GRIDS, { code: ground.own }, (d) => d.jurisdiction.grids, { limit: 1000 });
     places.push(...grids.map((g) => ({ ...g, level: "GRID" })));
   }
   map.drawOutlines(places, ground.own);
@@ -92,8 +87,9 @@ async function boot() {
   const token = readToken();
   if (!token) return signIn();
   let me;
+  let eventCursors;
   try {
-    ({ me } = await gql(token, ME));
+    ({ me, eventCursors } = await gql(token, ME));
   } catch (error) {
     return signIn(error instanceof ApiError ? error.message : "无法连接枢纽");
   }
@@ -114,9 +110,10 @@ async function boot() {
   };
   const whistles = new WhistleList(document.querySelector(".whistles"), open);
   const cases = new CaseList(document.querySelector(".cases"));
-  const fields = await caseFields(token);
 
-  // Live first, so nothing committed while the lists load is missed; events wait until then.
+  // The subscriptions start after the cursors taken before anything was read: whatever commits
+  // while the lists load is replayed, even if it commits before the hub has registered the
+  // subscriptions. Events wait until the lists are in, then apply in order.
   let pending = [];
   const apply = (handle) => (event) => (pending ? pending.push(() => handle(event)) : handle(event));
   const onWhistle = (event) => {
@@ -129,24 +126,32 @@ async function boot() {
     map.showCase(event.case);
   };
   const client = liveClient(token, setLive);
-  follow(client, `subscription Whistles($after: ID) { whistleEvents(after: $after) { id type whistle { ${WHISTLE_FIELDS} } } }`, {}, apply(onWhistle));
-  follow(client, `subscription Cases($after: ID) { caseEvents(after: $after) { id type case { ${fields} } } }`, {}, apply(onCase));
+  follow(client, `subscription Whistles($after: ID) { whistleEvents(after: $after) { id type whistle { ${WHISTLE_FIELDS} } } }`, { after: eventCursors.whistleEvents }, apply(onWhistle));
+  follow(client, `subscription Cases($after: ID) { caseEvents(after: $after) { id type case { ${CASE_FIELDS} } } }`, { after: eventCursors.caseEvents }, apply(onCase));
 
   const month = new Date(Date.now() - 30 * 86_400_000).toISOString();
-  const caseQuery = (variables, filter) => `query Cases($after: String, ${variables}) { cases(filter: ${filter}, first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { ${fields} } } }`;
-  const [allWhistles, overdue, recent] = await Promise.all([
-    everyNode(token, WHISTLES, {}, (d) => d.whistles),
-    everyNode(token, caseQuery("$code: String!", "{jurisdictionCode: $code, overdue: true}"), { code: ground.code }, (d) => d.cases, 500),
-    everyNode(token, caseQuery("$code: String!, $from: DateTime!", "{jurisdictionCode: $code, reportedFrom: $from}"), { code: ground.code, from: month }, (d) => d.cases, 300),
+  const caseQuery = (variables, filter) => `query Cases($after: String, ${variables}) { cases(filter: ${filter}, first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { ${CASE_FIELDS} } } }`;
+  // The whistles show page by page as they come (a page is one request of 100 rows).
+  const showWhistles = (page) => {
+    for (const whistle of page) {
+      whistles.whistles.set(whistle.number, whistle);
+      map.showWhistle(whistle, open);
+    }
+    whistles.render();
+    if (!performance.getEntriesByName("board-first-rows").length) performance.mark("board-first-rows");
+  };
+  const showCases = (page) => {
+    for (const item of page) {
+      map.showCase(item);
+      cases.upsert(item);
+    }
+  };
+  await Promise.all([
+    everyNode(token, WHISTLES, {}, (d) => d.whistles, { onPage: showWhistles }),
+    everyNode(token, caseQuery("$code: String!", `{jurisdictionCode: $code, overdue: true, statuses: ${OPEN_CASES}}`), { code: ground.code }, (d) => d.cases, { limit: 500, onPage: showCases }),
+    everyNode(token, caseQuery("$code: String!, $from: DateTime!", "{jurisdictionCode: $code, reportedFrom: $from}"), { code: ground.code, from: month }, (d) => d.cases, { limit: 300, onPage: showCases }),
     drawGround(token, ground, map),
   ]);
-  for (const item of [...recent, ...overdue]) map.showCase(item);
-  for (const item of overdue) cases.upsert(item);
-  for (const whistle of allWhistles) {
-    whistles.whistles.set(whistle.number, whistle);
-    map.showWhistle(whistle, open);
-  }
-  whistles.render();
   const queued = pending;
   pending = null;
   for (const handle of queued) handle();

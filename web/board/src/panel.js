@@ -7,7 +7,7 @@ const WHISTLE = `query Whistle($number: String!) { whistle(number: $number) {
   number kind scope status reason openedAt reportBy overdue reviewNote feedback
   caller { code name } jointAction { at place }
   cases { number title status address location { lat lng } category { name } }
-  summons { id status reportBy acknowledgedAt arrivedAt completedAt overdue task note
+  summons { id status summonedAt reportBy acknowledgedAt arrivedAt completedAt overdue task note
     department { code name } partner { code name } }
   events { id type at note actor { sub role } } } }`;
 
@@ -17,14 +17,24 @@ const STEP = {
   ARRIVED: { label: "完成任务", mutation: "completeSummons" },
 };
 
+const ACTIVE = new Set(["SUMMONING", "IN_ACTION"]);
+
+/** A party steps on a summons it was sent (not while the whistle waits for review). */
 function mine(summons, viewer) {
+  if (!summons.summonedAt) return false;
   if (viewer.role === "DEPARTMENT") return summons.department?.code === viewer.department?.code;
   if (viewer.role === "STREET_OFFICE") return !summons.department && summons.partner?.code === viewer.jurisdiction?.code;
   return false;
 }
 
+/** The hub's rule: the city platform reviews any whistle; a district platform a street office's
+ * of its district, unless it is city-wide. */
 function reviews(whistle, viewer) {
-  return whistle.status === "PENDING_REVIEW" && ["DISTRICT_PLATFORM", "CITY_PLATFORM"].includes(viewer.role);
+  if (whistle.status !== "PENDING_REVIEW") return false;
+  if (viewer.role === "CITY_PLATFORM") return true;
+  const caller = whistle.caller.code;
+  const district = viewer.jurisdiction?.code;
+  return viewer.role === "DISTRICT_PLATFORM" && whistle.scope !== "CITY" && caller.length > 6 && caller.slice(0, 6) === district;
 }
 
 export class WhistlePanel {
@@ -82,7 +92,7 @@ export class WhistlePanel {
 
   summonsRow(s) {
     const who = s.department?.name ?? s.partner?.name ?? "—";
-    const step = mine(s, this.viewer) && STEP[s.status];
+    const step = ACTIVE.has(this.whistle.status) && mine(s, this.viewer) && STEP[s.status];
     const open = s.status !== "DONE" && s.status !== "ARRIVED";
     return `<tr data-summons-id="${escape(s.id)}" data-summons-status="${s.status}" class="${s.overdue ? "overdue" : ""}">
       <td>${escape(who)}</td><td>${SUMMONS_STATUS[s.status]}</td>
