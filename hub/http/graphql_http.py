@@ -26,6 +26,7 @@ The context factory runs before the body is read, so it is the place to authenti
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -70,6 +71,8 @@ JSONObject = dict[str, Any]
 
 _GET_OPERATIONS = frozenset({OperationType.QUERY})
 _POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+
+PARSED_DOCUMENTS = 512  # document texts whose operation count is kept
 
 
 class RequestRejected(Exception):  # noqa: N818 -- a rejection is an outcome, not a bug
@@ -445,10 +448,16 @@ def _count_operations(query: str, parse_options: Mapping[str, Any]) -> int:
     Strawberry runs the first operation when ``operationName`` is absent, but GraphQL's
     ``GetOperation()`` makes that a request error as soon as there are several: running the
     wrong one (say a mutation placed first) silently is worse than parsing twice.  Syntax errors
-    are left to strawberry, which reports them with its error processing.
+    are left to strawberry, which reports them with its error processing.  Front ends send the
+    same few documents over and over: the count is kept per document text.
     """
+    return _operations_in(query, tuple(sorted(parse_options.items())))
+
+
+@functools.lru_cache(maxsize=PARSED_DOCUMENTS)
+def _operations_in(query: str, parse_options: tuple[tuple[str, Any], ...]) -> int:
     try:
-        document = parse(query, no_location=True, **parse_options)
+        document = parse(query, no_location=True, **dict(parse_options))
     except GraphQLError:
         return 0
     return sum(isinstance(node, OperationDefinitionNode) for node in document.definitions)

@@ -28,6 +28,7 @@ refused outright when introspection is off).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -171,6 +172,14 @@ class QueryLimitsExtension(SchemaExtension):
         yield
 
 
+@functools.lru_cache(maxsize=512)
+def _parse(query: str, max_tokens: int) -> DocumentNode:
+    """Front ends send the same few documents over and over: each text is parsed once (the
+    document is only read afterwards, as strawberry's own parser cache assumes). Failures are
+    not kept."""
+    return parse(query, max_lexical_tokens=max_tokens)
+
+
 def parse_within_limits(query: str, limits: QueryLimits) -> DocumentNode | None:
     """Parse ``query``; raise ``LimitExceededError`` over a limit, ``None`` on a syntax error."""
     if len(query) > limits.max_query_length:
@@ -182,7 +191,7 @@ def parse_within_limits(query: str, limits: QueryLimits) -> DocumentNode | None:
             len(query),
         )
     try:
-        return parse(query, max_lexical_tokens=limits.max_tokens)
+        return _parse(query, limits.max_tokens)
     except GraphQLSyntaxError:
         # Over a limit, or an ordinary mistake?  Only this failing path lexes the query again.
         tokens, nesting = _lex(query, stop_after=limits.max_tokens + 1)
