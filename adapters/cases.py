@@ -39,7 +39,14 @@ from adapters.roster import Roster
 from hub.auth.actors import Role
 from hub.cases import intake, service
 from hub.cases.batch import CaseRecord, Names, Reference, report_many
-from hub.cases.models import Case, CaseEvent, CaseExternalRef
+from hub.cases.models import (
+    Case,
+    CaseEvent,
+    CaseExtension,
+    CaseExternalRef,
+    Decision,
+    DispatchStatus,
+)
 from hub.cases.progress import StepActors, apply_steps, plan
 from hub.errors import DomainError
 
@@ -201,6 +208,16 @@ class CaseAdapter(Adapter[SettingsT, CursorT, CaseRecord]):
             session=session, case=case, steps=steps, update=update, actors=self.actors
         )
 
+    @staticmethod
+    async def _extensions(session: AsyncSession, case: Case) -> dict[dt.datetime, Decision]:
+        """The case's extensions by the deadline asked for: what the centre decided on each."""
+        rows = await session.execute(
+            select(CaseExtension.until, CaseExtension.decision)
+            .where(CaseExtension.case_id == case.id)
+            .order_by(CaseExtension.id)
+        )
+        return dict(rows.tuples().all())
+
     def _advancer(self, found: _Known) -> Writer[CaseRecord]:
         async def advance(session: AsyncSession, item: Parsed[CaseRecord]) -> Outcome:
             return await self._advance(session, item, found)
@@ -217,11 +234,16 @@ class CaseAdapter(Adapter[SettingsT, CursorT, CaseRecord]):
             select(func.max(CaseEvent.at)).where(CaseEvent.case_id == case.id)
         )
         dispatches = await service.dispatches_of(session, case)
+        update = item.item.update
         steps = plan(
             status=case.status,
             dispatched=frozenset(row.department_code for row in dispatches),
             signed=frozenset(row.department_code for row in dispatches if row.signed_at),
-            update=item.item.update,
+            returning=frozenset(
+                row.department_code for row in dispatches if row.status is DispatchStatus.RETURNED
+            ),
+            extensions=await self._extensions(session, case) if update.extension else None,
+            update=update,
             since=last or case.reported_at,
             versioned=self.versioned,
         )

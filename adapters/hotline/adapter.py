@@ -6,7 +6,17 @@ hotline gives: 待派单 received, 已派单 dispatched to the units named in ``
 separated by ``、`` is dual dispatch, 双派单), 已响应 responded, 已办结 resolved, 已回访 the return
 call recorded (solved: closed; not solved: reopened with its departments). ``signed_at``, when
 given, is when the lead unit signed for the order (签收): the hub records the unit's SIGNED step
-then (late if past its sign-by time).
+then (late if past its sign-by time); 已签收 says so without a time (then ``updated_at``).
+
+已退单: the lead unit handed the order back (退单) with ``return_reason`` (a standard reason:
+属地不符, 职能不符 or 权属不清, 职能交叉, 不属于受理范围; any other text is OTHER),
+``return_note`` and ``returned_at``, and the centre has not ruled yet. A later version ruled
+it: the unit no longer named is an accepted return (the units named instead are sent at once,
+转派), the unit still named a rejected one (审定). ``extension_until`` is a deadline the lead
+unit asked for (延期, with ``extension_reason`` and ``extension_requested_at``), and
+``extension_status`` what the centre decided (申请中, 已批准, 不批准; at ``extension_decided_at``).
+Each goes through the hub's own steps (``returnCase``, ``reviewReturn``, ``requestExtension``,
+``reviewExtension``), refused as those refuse.
 """
 
 from __future__ import annotations
@@ -50,18 +60,43 @@ from adapters.hotline.categories import map_category
 from adapters.placing import Place, by_address, locate_points
 from hub.auth.actors import Role
 from hub.cases.intake import CLOCK_SKEW, MAX_DESCRIPTION
-from hub.cases.models import CaseSource
-from hub.cases.progress import CaseUpdate, Stage
+from hub.cases.lifecycle import ReasonRequiredError
+from hub.cases.models import CaseSource, Decision, ReturnReason
+from hub.cases.progress import CaseUpdate, ExtensionNotice, ReturnNotice, Stage
 from hub.errors import DomainError
+from hub.lengths import NOTE
 
 STAGES = {
     "待派单": Stage.RECEIVED,
     "已派单": Stage.DISPATCHED,
+    "已签收": Stage.DISPATCHED,
+    "已退单": Stage.DISPATCHED,
     "已响应": Stage.RESPONDED,
     "已办结": Stage.RESOLVED,
     "已回访": Stage.VISITED,
 }
 HANDLER_SEPARATORS = re.compile(r"[、,，;；]+")
+# The standard return reasons as the hotline words them, first match wins; else OTHER.
+RETURN_REASONS = [
+    ("属地不符", ReturnReason.NOT_OUR_AREA),
+    ("非本辖区", ReturnReason.NOT_OUR_AREA),
+    ("职能不符", ReturnReason.NOT_OUR_DUTY),
+    ("权属不清", ReturnReason.NOT_OUR_DUTY),
+    ("职能交叉", ReturnReason.SHARED_DUTY),
+    ("不属于受理范围", ReturnReason.OUT_OF_SCOPE),
+    ("非受理范围", ReturnReason.OUT_OF_SCOPE),
+]
+EXTENSION_DECISIONS = {
+    "": Decision.PENDING,
+    "申请中": Decision.PENDING,
+    "待审核": Decision.PENDING,
+    "已批准": Decision.APPROVED,
+    "批准": Decision.APPROVED,
+    "同意": Decision.APPROVED,
+    "不批准": Decision.REJECTED,
+    "不同意": Decision.REJECTED,
+    "驳回": Decision.REJECTED,
+}
 
 
 class HotlineSettings(AdapterSettings):
@@ -92,9 +127,12 @@ class Draft:
     street: str
     point: tuple[float, float] | None  # GCJ-02
     contact: str | None
+    status: str
     stage: Stage
     handler: str
     signed_at: dt.datetime | None
+    returned: ReturnNotice | None
+    extension: ExtensionNotice | None
     responded_at: dt.datetime | None
     resolved_at: dt.datetime | None
     visit_resolved: bool | None
@@ -148,7 +186,7 @@ class HotlineAdapter(CaseAdapter[HotlineSettings, FileCursor]):
             try:
                 results.append(self._finish(draft, places[id(draft)]))
             except DomainError as error:
-                results.append(Rejection(draft.record, error.message))
+                results.append(Rejection(draft.record, f"{error.code}: {error.message}"))
         return results
 
     def _draft(self, record: SourceRecord) -> Draft | Rejection:
@@ -157,7 +195,7 @@ class HotlineAdapter(CaseAdapter[HotlineSettings, FileCursor]):
         try:
             return self._read_fields(record)
         except DomainError as error:
-            return Rejection(record, error.message)
+            return Rejection(record, f"{error.code}: {error.message}")
 
     def _read_fields(self, record: SourceRecord) -> Draft:
         raw = record.raw
@@ -174,11 +212,15 @@ class HotlineAdapter(CaseAdapter[HotlineSettings, FileCursor]):
         visit_resolved = answer(text_field(raw, "visit_resolved"), YES_NO, "visit_resolved")
         if stage is Stage.VISITED and visit_resolved is None:
             raise RecordRejectedError("status 已回访 without visit_resolved")
+        updated_at = required_time(text_field(raw, "updated_at"), "updated_at")
+        signed_at = parse_time(text_field(raw, "signed_at"), "signed_at")
+        if status == "已签收" and signed_at is None:
+            signed_at = updated_at
         return Draft(
             record=record,
             order_no=order_no,
             received_at=received_at,
-            updated_at=required_time(text_field(raw, "updated_at"), "updated_at"),
+            updated_at=updated_at,
             category_code=self._category(text_field(raw, "category")),
             description=self._description(text_field(raw, "content")),
             address=_limited(text_field(raw, "address"), 500, "address"),
@@ -186,9 +228,12 @@ class HotlineAdapter(CaseAdapter[HotlineSettings, FileCursor]):
             street=text_field(raw, "street"),
             point=clean_point(raw.get("lng"), raw.get("lat")),
             contact=_limited(text_field(raw, "caller_phone"), 200, "caller_phone") or None,
+            status=status,
             stage=stage,
             handler=text_field(raw, "handler"),
-            signed_at=parse_time(text_field(raw, "signed_at"), "signed_at"),
+            signed_at=signed_at,
+            returned=_returned(raw) if status == "已退单" else None,
+            extension=_extension(raw),
             responded_at=parse_time(text_field(raw, "responded_at"), "responded_at"),
             resolved_at=parse_time(text_field(raw, "resolved_at"), "resolved_at"),
             visit_resolved=visit_resolved,
@@ -250,10 +295,11 @@ class HotlineAdapter(CaseAdapter[HotlineSettings, FileCursor]):
             stage=draft.stage,
             departments=departments,
             dispatch_note=note,
-            dispatched_at=draft.updated_at
-            if draft.stage is Stage.DISPATCHED
-            else draft.received_at,
+            # 已派单's last change is its dispatch; 已签收's and 已退单's came after it.
+            dispatched_at=draft.updated_at if draft.status == "已派单" else draft.received_at,
             signed_at=draft.signed_at if draft.stage >= Stage.DISPATCHED else None,
+            returned=draft.returned,
+            extension=draft.extension if draft.stage >= Stage.DISPATCHED else None,
             responded_at=draft.responded_at,
             resolved_at=draft.resolved_at,
             visited_at=draft.updated_at if draft.stage is Stage.VISITED else None,
@@ -287,3 +333,43 @@ def _limited(text: str, limit: int, field: str) -> str:
     if len(text) > limit:
         raise RecordRejectedError(f"{field} exceeds {limit} characters", field=field)
     return text
+
+
+def _returned(raw: dict[str, Any]) -> ReturnNotice:
+    """The lead unit's return (退单): its standard reason, its explanation, its time."""
+    said = _limited(text_field(raw, "return_reason"), NOTE, "return_reason")
+    if not said:
+        raise ReasonRequiredError("status 已退单 without return_reason", field="return_reason")
+    upper = said.upper()
+    reason = next((r for r in ReturnReason if r.value == upper), None) or next(
+        (r for words, r in RETURN_REASONS if words in said), ReturnReason.OTHER
+    )
+    note = _limited(text_field(raw, "return_note"), NOTE, "return_note") or said
+    return ReturnNotice(reason, note, parse_time(text_field(raw, "returned_at"), "returned_at"))
+
+
+def _extension(raw: dict[str, Any]) -> ExtensionNotice | None:
+    """The extension the lead unit asked for (延期), and the centre's decision on it."""
+    until = parse_time(text_field(raw, "extension_until"), "extension_until")
+    status = text_field(raw, "extension_status")
+    if status not in EXTENSION_DECISIONS:
+        raise RecordRejectedError(
+            f"extension_status is not one of {', '.join(k for k in EXTENSION_DECISIONS if k)}: "
+            f"{status!r}",
+            field="extension_status",
+        )
+    if until is None:
+        if status or text_field(raw, "extension_reason"):
+            raise RecordRejectedError(
+                "an extension without extension_until", field="extension_until"
+            )
+        return None
+    return ExtensionNotice(
+        until=until,
+        reason=_limited(text_field(raw, "extension_reason"), NOTE, "extension_reason"),
+        requested_at=parse_time(
+            text_field(raw, "extension_requested_at"), "extension_requested_at"
+        ),
+        decision=EXTENSION_DECISIONS[status],
+        decided_at=parse_time(text_field(raw, "extension_decided_at"), "extension_decided_at"),
+    )

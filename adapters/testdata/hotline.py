@@ -3,7 +3,9 @@
 The mess is the one FORMATS.md describes: GCJ-02 points that are swapped, zero or missing
 (then the address or street names the place), three time formats, category texts the table
 does not know, dual dispatch, unknown handlers, orders sent again with an older version, and
-plainly bad rows. ``HotlineExport`` says what a correct adapter must make of it.
+plainly bad rows. Some orders were returned by their unit (退单, the reason in the hotline's
+words) or had an extension asked for (延期: pending, approved or refused). ``HotlineExport``
+says what a correct adapter must make of it.
 """
 
 from __future__ import annotations
@@ -30,12 +32,26 @@ FIELDS = [
     "order_no", "received_at", "updated_at", "channel", "category", "content", "address",
     "lng", "lat", "district", "street", "caller_phone", "status", "handler",
     "responded_at", "resolved_at", "visit_resolved", "visit_satisfied", "signed_at",
+    "return_reason", "return_note", "returned_at", "extension_until", "extension_reason",
+    "extension_requested_at", "extension_status", "extension_decided_at",
 ]  # fmt: skip
 STATUSES = ["待派单", "已派单", "已响应", "已办结", "已回访"]
 CHANNELS = ["电话", "网站", "微信", "APP", "小程序"]
 UNKNOWN_CATEGORIES = ["市政/井盖丢失", "咨询/政策咨询", "教育/学位申请"]
 START = dt.datetime(2026, 1, 5, 8, 0, tzinfo=BEIJING)
 SIGN_AFTER = dt.timedelta(minutes=60)
+# How the hotline words a return (退单), and the standard reason each is.
+RETURN_TEXTS = [
+    ("属地不符，应由属地街道办理", "NOT_OUR_AREA"),
+    ("职能不符", "NOT_OUR_DUTY"),
+    ("权属不清，产权单位不明", "NOT_OUR_DUTY"),
+    ("职能交叉", "SHARED_DUTY"),
+    ("不属于受理范围", "OUT_OF_SCOPE"),
+    ("诉求人要求由社区协调", "OTHER"),
+]
+RETURN_AFTER = dt.timedelta(minutes=200)
+ASK_AFTER, DECIDE_AFTER = dt.timedelta(minutes=190), dt.timedelta(minutes=200)
+EXTEND_TO = dt.timedelta(days=10)
 Row = dict[str, str]
 
 
@@ -52,6 +68,8 @@ class HotlineExport:
     by_address: dict[str, str] = field(default_factory=dict)  # order → street office code
     dual: list[str] = field(default_factory=list)
     signed: dict[str, str] = field(default_factory=dict)  # order → its lead's signed_at as sent
+    returned: dict[str, str] = field(default_factory=dict)  # order → its return's reason code
+    extended: dict[str, str] = field(default_factory=dict)  # order → its extension's decision
     unknown_handler: list[str] = field(default_factory=list)
     points: dict[str, tuple[float, float]] = field(default_factory=dict)  # order → WGS84
 
@@ -202,7 +220,43 @@ def _order(
         row["visit_resolved"] = "是" if rng.random() < 0.8 else "否"
         row["visit_satisfied"] = rng.choice(["满意", "基本满意", "不满意"])
     row["updated_at"] = _stamp(times[min(stage, 3)] if stage else received, style)
+    if stage == 1 and order_no[-2] == "5" and row["signed_at"]:
+        row["status"] = "已签收"
+        if order_no[-1] == "1":  # the status alone says it: signed at the last update
+            row["signed_at"] = ""
+            export.signed[order_no] = row["updated_at"]
+    if stage == 1 and order_no[-2] == "7":
+        _return(row, export, received, style)
+    if stage in (2, 3) and order_no[-2] == "3":
+        _extend(row, export, received, stage, style)
     return row
+
+
+def _return(row: Row, export: HotlineExport, received: dt.datetime, style: int) -> None:
+    """The lead unit hands the order back (已退单), the centre has not ruled yet."""
+    order_no = row["order_no"]
+    text, code = RETURN_TEXTS[int(order_no[-1]) % len(RETURN_TEXTS)]
+    returned = _stamp(received + RETURN_AFTER, style)
+    row.update(status="已退单", return_reason=text, returned_at=returned, updated_at=returned)
+    if int(order_no[-1]) % 2:  # else the reason is all the explanation given
+        row["return_note"] = "经核实，该问题不在本单位职责范围内"
+    export.returned[order_no] = code
+
+
+def _extend(row: Row, export: HotlineExport, received: dt.datetime, stage: int, style: int) -> None:
+    """The lead unit asks for ten days (延期); pending, approved or refused by the centre."""
+    order_no = row["order_no"]
+    even = int(order_no[-1]) % 2 == 0
+    status = ("申请中" if even else "已批准") if stage == 2 else ("已批准" if even else "不批准")
+    row.update(
+        extension_until=_stamp(received + EXTEND_TO, style),
+        extension_reason="需协调产权单位，申请延期",
+        extension_requested_at=_stamp(received + ASK_AFTER, style),
+        extension_status=status,
+    )
+    if status != "申请中":
+        row["extension_decided_at"] = _stamp(received + DECIDE_AFTER, style)
+    export.extended[order_no] = {"申请中": "PENDING", "已批准": "APPROVED"}.get(status, "REJECTED")
 
 
 def _place(
@@ -297,6 +351,25 @@ def _add_bad_rows(rng: random.Random, export: HotlineExport) -> None:
             district="",
         ),
         dict(template, order_no="BAD-FUTURE", received_at="2099-01-01 08:00:00"),
+        # a return without its reason, an extension's unreadable date or unknown decision
+        dict(template, order_no="BAD-RETURN", status="已退单", return_reason=" "),
+        dict(template, order_no="BAD-EXTENSION", status="已响应", extension_until="下周三"),
+        dict(
+            template,
+            order_no="BAD-EXTENSION-STATUS",
+            status="已响应",
+            extension_until="2026-03-01 18:00:00",
+            extension_status="审核中",
+        ),
+        # an extension the state machine refuses: far past the 15 working days allowed
+        dict(
+            template,
+            order_no="BAD-EXTENSION-LONG",
+            status="已响应",
+            handler=template["handler"] or "某某物业服务有限公司",
+            extension_until="2099-01-01 18:00:00",
+            extension_reason="工程量大",
+        ),
     ]
     for row in bad:
         export.rows.insert(rng.randrange(len(export.rows)), row)

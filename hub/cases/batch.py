@@ -27,16 +27,19 @@ from hub.cases.models import (
     Case,
     CaseDispatch,
     CaseEvent,
+    CaseExtension,
     CaseExternalRef,
     CaseJurisdiction,
+    CaseReturn,
     CaseSource,
     CaseStatus,
+    Decision,
     DispatchRole,
     DispatchStatus,
     Priority,
     WarningLevel,
 )
-from hub.cases.progress import CaseUpdate, Stage, StepActors, StepKind, plan
+from hub.cases.progress import CaseUpdate, Stage, Step, StepActors, StepKind, plan
 from hub.categories.models import Category
 from hub.config import Settings
 from hub.db import BulkInsert
@@ -115,6 +118,22 @@ class _CaseRow:
     feedback_at: dt.datetime | None
     reopen_count: int
     warning_level: WarningLevel
+    resolve_by: dt.datetime | None
+    warn_at: dt.datetime | None
+    resolve_overdue: bool
+
+    def __init__(self, fields: Row) -> None:
+        self.__dict__ = fields
+
+
+class _ExtensionRow:
+    """A new extension's row (``lifecycle.ExtensionState``), as ``extension_requested`` made it."""
+
+    until: dt.datetime
+    decision: Decision
+    decided_at: dt.datetime | None
+    decided_by: dict[str, Any] | None
+    decision_note: str | None
 
     def __init__(self, fields: Row) -> None:
         self.__dict__ = fields
@@ -169,6 +188,7 @@ _ACTION_OF_STEP = {
     StepKind.DISPATCH: CaseAction.DISPATCH,
     StepKind.FEEDBACK: CaseAction.FEEDBACK,
     StepKind.CLOSE: CaseAction.CLOSE,
+    StepKind.REVIEW_EXTENSION: CaseAction.REVIEW_EXTENSION,
 }
 
 
@@ -179,6 +199,8 @@ class _Progress:
         self.case = case
         self.actors = actors
         self.dispatches: dict[str, _DispatchRow] = {}
+        self.returns: list[Row] = []
+        self.extensions: list[_ExtensionRow] = []
         self.timeline = _Timeline()
         lifecycle.reported(case, actors.system, self.timeline)
 
@@ -194,7 +216,56 @@ class _Progress:
             if step.kind not in allowed and step.kind in _ACTION_OF_STEP:
                 require_case_action(self.actors.system, _ACTION_OF_STEP[step.kind])
                 allowed.add(step.kind)
-            self._step(step.kind, step.at, step.departments, update)
+            if step.kind in _CENTRE_STEPS:
+                self._centre_step(step, update)
+            else:
+                self._step(step.kind, step.at, step.departments, update)
+
+    def _centre_step(self, step: Step, update: CaseUpdate) -> None:
+        """退单 and 延期 on a new case: the unit's return or request, the centre's review."""
+        case, timeline, at = self.case, self.timeline, step.at
+        code = step.departments[0]
+        own, unit = self.dispatches[code], self.actors.department(code)
+        if step.kind is StepKind.RETURN:
+            assert update.returned is not None
+            back = update.returned
+            self.returns.append(
+                lifecycle.returned(
+                    case,
+                    own,
+                    reason=back.reason,
+                    note=back.note,
+                    actor=unit,
+                    now=at,
+                    timeline=timeline,
+                )
+            )
+        elif step.kind is StepKind.REQUEST_EXTENSION:
+            assert update.extension is not None
+            asked = update.extension
+            pending = any(row.decision is Decision.PENDING for row in self.extensions)
+            fields = lifecycle.extension_requested(
+                case,
+                own,
+                until=asked.until,
+                reason=asked.reason,
+                pending=pending,
+                actor=unit,
+                now=at,
+                timeline=timeline,
+            )
+            self.extensions.append(_ExtensionRow(fields))
+        else:
+            [pending_row] = [r for r in self.extensions if r.decision is Decision.PENDING]
+            lifecycle.extension_reviewed(
+                case,
+                pending_row,
+                approve=step.approve,
+                note=None,
+                actor=self.actors.system,
+                now=at,
+                timeline=timeline,
+            )
 
     def _step(
         self, kind: StepKind, at: dt.datetime, departments: tuple[str, ...], update: CaseUpdate
@@ -245,11 +316,15 @@ class _Progress:
             lifecycle.closed(case, note=None, actor=system, now=at, timeline=timeline)
 
 
+_CENTRE_STEPS = {StepKind.RETURN, StepKind.REQUEST_EXTENSION, StepKind.REVIEW_EXTENSION}
+
 CASES = BulkInsert.of(Case)
 PLACES = BulkInsert.of(CaseJurisdiction)
 REFS = BulkInsert.of(CaseExternalRef)
 DISPATCHES = BulkInsert.of(CaseDispatch)
 EVENTS = BulkInsert.of(CaseEvent)
+RETURNS = BulkInsert.of(CaseReturn)
+EXTENSIONS = BulkInsert.of(CaseExtension)
 
 
 async def report_many(
@@ -314,6 +389,8 @@ async def report_many(
     external: list[Row] = []
     dispatches: list[Row] = []
     events: list[Row] = []
+    returns: list[Row] = []
+    extensions: list[Row] = []
     for case_id, record, ref, moved in zip(ids, records, refs, progress, strict=True):
         places.append({"case_id": case_id, "subdistrict_code": record.subdistrict_code})
         if ref is not None:
@@ -332,14 +409,20 @@ async def report_many(
         for event in moved.timeline.rows:
             event["case_id"] = case_id
             events.append(event)
+        returns += ({**row, "case_id": case_id} for row in moved.returns)
+        extensions += ({**row.__dict__, "case_id": case_id} for row in moved.extensions)
     refuse_overlong_rows(CaseExternalRef, external)
     refuse_overlong_rows(CaseDispatch, dispatches)
     refuse_overlong_rows(CaseEvent, events)
+    refuse_overlong_rows(CaseReturn, returns)
+    refuse_overlong_rows(CaseExtension, extensions)
     for table, rows in (
         (PLACES, places),
         (REFS, external),
         (DISPATCHES, dispatches),
         (EVENTS, events),
+        (RETURNS, returns),
+        (EXTENSIONS, extensions),
     ):
         await table.execute(session, rows)
     return ids

@@ -13,15 +13,42 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from hub.auth.actors import Actor
-from hub.cases.deadlines import RED_AFTER_REOPENINGS, sign_by
-from hub.cases.models import CaseStatus, DispatchRole, DispatchStatus, WarningLevel
+from hub.cases.calendar import add_working_days
+from hub.cases.deadlines import RED_AFTER_REOPENINGS, sign_by, warn_at
+from hub.cases.models import (
+    CaseStatus,
+    Decision,
+    DispatchRole,
+    DispatchStatus,
+    ReturnReason,
+    WarningLevel,
+)
 from hub.cases.rules import (
     CaseTransition,
     DispatchTransition,
     next_dispatch_status,
     next_status,
 )
-from hub.errors import IllegalTransitionError
+from hub.errors import DomainError, ErrorCode, IllegalTransitionError
+
+# The longest extension the centre grants at once, beyond the current deadline.
+MAX_EXTENSION_WORKING_DAYS = 15
+
+
+class ReasonRequiredError(DomainError):
+    code = ErrorCode.REASON_REQUIRED
+
+
+class ReturnRuledError(DomainError):
+    code = ErrorCode.RETURN_RULED
+
+
+class ExtensionTooLateError(DomainError):
+    code = ErrorCode.EXTENSION_TOO_LATE
+
+
+class InvalidExtensionError(DomainError):
+    code = ErrorCode.INVALID_EXTENSION
 
 
 class CaseState(Protocol):
@@ -42,6 +69,9 @@ class CaseState(Protocol):
     feedback_at: dt.datetime | None
     reopen_count: int
     warning_level: WarningLevel
+    resolve_by: dt.datetime | None
+    warn_at: dt.datetime | None
+    resolve_overdue: bool
 
 
 class DispatchState(Protocol):
@@ -58,6 +88,16 @@ class DispatchState(Protocol):
     ruled: bool
     responded_at: dt.datetime | None
     resolved_at: dt.datetime | None
+
+
+class ExtensionState(Protocol):
+    """A pending extension's fields its review changes (a ``CaseExtension`` or a batch's row)."""
+
+    until: dt.datetime
+    decision: Decision
+    decided_at: dt.datetime | None
+    decided_by: dict[str, Any] | None
+    decision_note: str | None
 
 
 class Timeline(Protocol):
@@ -142,6 +182,124 @@ def signed(
     timeline("SIGNED", actor, at=now, data={"late": late})
 
 
+def returned(
+    case: CaseState,
+    own: DispatchState,
+    *,
+    reason: ReturnReason | None,
+    note: str | None,
+    actor: Actor,
+    now: dt.datetime,
+    timeline: Timeline,
+) -> dict[str, Any]:
+    """退单: the unit hands its dispatch back with a standard reason and an explanation; the
+    return's record (its columns but ``case_id``), pending the dispatcher's review."""
+    if reason is None:
+        raise ReasonRequiredError("a return names its reason", field="reason")
+    explanation = _said(note, "note")
+    if own.ruled:
+        raise ReturnRuledError(
+            f"case {case.number} was ruled yours (审定); it cannot be returned again"
+        )
+    next_status(case.status, CaseTransition.RETURN)
+    own.status = next_dispatch_status(own.status, DispatchTransition.RETURN)
+    timeline("RETURNED", actor, at=now, note=explanation, data={"reason": reason.value})
+    return {
+        "department_code": own.department_code,
+        "reason": reason,
+        "note": explanation,
+        "returned_at": now,
+        "returned_by": actor.as_record(),
+        "decision": Decision.PENDING,
+        "decided_at": None,
+        "decided_by": None,
+        "decision_note": None,
+        "redispatched_to": None,
+    }
+
+
+def _said(text: str | None, field: str) -> str:
+    if text is None or not text.strip():
+        raise ReasonRequiredError("say why", field=field)
+    return text.strip()
+
+
+def extension_requested(
+    case: CaseState,
+    own: DispatchState,
+    *,
+    until: dt.datetime,
+    reason: str | None,
+    pending: bool,
+    actor: Actor,
+    now: dt.datetime,
+    timeline: Timeline,
+) -> dict[str, Any]:
+    """延期: the unit asks, before its deadline, for a later one; the request's record (its
+    columns but ``case_id``), pending the centre's review."""
+    next_status(case.status, CaseTransition.REQUEST_EXTENSION)
+    if reason is None or not reason.strip():
+        raise ReasonRequiredError("an extension needs a reason", field="reason")
+    deadline = case.resolve_by or now
+    if now >= deadline:
+        raise ExtensionTooLateError(
+            f"case {case.number} was due at {deadline.isoformat()}; ask before the deadline"
+        )
+    if until.tzinfo is None or until <= deadline:
+        raise InvalidExtensionError(
+            "the new deadline must be later than the current one", field="until"
+        )
+    if until > add_working_days(deadline, MAX_EXTENSION_WORKING_DAYS):
+        raise InvalidExtensionError(
+            f"an extension is at most {MAX_EXTENSION_WORKING_DAYS} working days", field="until"
+        )
+    if pending:
+        raise IllegalTransitionError(f"an extension of case {case.number} awaits review")
+    explanation, new_deadline = reason.strip(), until.astimezone(dt.UTC)
+    row: dict[str, Any] = {
+        "department_code": own.department_code,
+        "until": new_deadline,
+        "previous_deadline": deadline,
+        "reason": explanation,
+        "requested_at": now,
+        "requested_by": actor.as_record(),
+        "decision": Decision.PENDING,
+        "decided_at": None,
+        "decided_by": None,
+        "decision_note": None,
+    }
+    data = {"until": new_deadline.isoformat()}
+    timeline("EXTENSION_REQUESTED", actor, at=now, note=explanation, data=data)
+    return row
+
+
+def extension_reviewed(
+    case: CaseState,
+    pending: ExtensionState,
+    *,
+    approve: bool,
+    note: str | None,
+    actor: Actor,
+    now: dt.datetime,
+    timeline: Timeline,
+) -> None:
+    """The centre approves (the resolve-by deadline moves, the caller is told) or refuses."""
+    next_status(case.status, CaseTransition.REVIEW_EXTENSION)
+    pending.decided_at, pending.decided_by, pending.decision_note = now, actor.as_record(), note
+    if not approve:
+        pending.decision = Decision.REJECTED
+        timeline("EXTENSION_REFUSED", actor, at=now, note=note)
+        return
+    pending.decision = Decision.APPROVED
+    case.resolve_by = pending.until
+    case.warn_at = warn_at(case.reported_at, pending.until)
+    # The clocks start again from the new deadline: warnings are raised anew against it.
+    case.resolve_overdue = now > pending.until
+    case.warning_level = WarningLevel.RED if case.resolve_overdue else WarningLevel.GREEN
+    data = {"until": pending.until.isoformat(), "callerTold": True}
+    timeline("EXTENSION_APPROVED", actor, at=now, note=note, data=data)
+
+
 def responded(
     case: CaseState,
     own: DispatchState | None,
@@ -211,10 +369,29 @@ def feedback(
     timeline("FEEDBACK_RECORDED", actor, at=now, note=comment, data=data)
     if resolved:
         return
+    reopened(case, dispatches, actor=actor, now=now, timeline=timeline)
+
+
+def reopened(
+    case: CaseState,
+    dispatches: Iterable[DispatchState],
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    timeline: Timeline,
+    duplicate: str | None = None,
+) -> None:
+    """A caller says it is not solved: back to its units; twice is a red warning.
+
+    ``duplicate`` names the merged duplicate whose caller said so (its main order reopens)."""
     move(case, CaseTransition.REOPEN, now)
     case.reopen_count += 1
     reopen(case, dispatches)
-    timeline("REOPENED", actor, at=now, note="the caller says it is not solved")
+    if duplicate is None:
+        timeline("REOPENED", actor, at=now, note="the caller says it is not solved")
+    else:
+        note = f"the caller of merged duplicate {duplicate} says it is not solved"
+        timeline("REOPENED", actor, at=now, note=note, data={"duplicate": duplicate})
     if case.reopen_count >= RED_AFTER_REOPENINGS and case.warning_level is not WarningLevel.RED:
         case.warning_level = WarningLevel.RED
         timeline("RED_WARNING", actor, at=now, note="twice not solved")

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.actors import Actor, Role
-from hub.cases import returns, service
-from hub.cases.models import Case, CaseStatus
+from hub.cases import extensions, returns, service
+from hub.cases.models import Case, CaseStatus, Decision, ReturnReason
 from hub.errors import DomainError, ErrorCode
 
 
@@ -54,6 +54,26 @@ class NoDepartmentError(DomainError):
 
 
 @dataclass(frozen=True, slots=True)
+class ReturnNotice:
+    """The lead unit handed the order back (退单); the dispatcher has not ruled yet."""
+
+    reason: ReturnReason
+    note: str
+    at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionNotice:
+    """The lead unit asked for a later resolve-by (延期), and what the centre decided."""
+
+    until: dt.datetime
+    reason: str
+    requested_at: dt.datetime | None = None
+    decision: Decision = Decision.PENDING
+    decided_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CaseUpdate:
     """Where a source says a case stands; ``departments`` lead first."""
 
@@ -69,11 +89,17 @@ class CaseUpdate:
     visit_resolved: bool | None = None
     visit_satisfied: bool | None = None
     resolve_note: str | None = None
+    returned: ReturnNotice | None = None  # by the lead unit, pending the dispatcher's ruling
+    extension: ExtensionNotice | None = None
 
 
 class StepKind(enum.StrEnum):
     DISPATCH = "DISPATCH"
     SIGN = "SIGN"
+    REVIEW_RETURN = "REVIEW_RETURN"
+    RETURN = "RETURN"
+    REQUEST_EXTENSION = "REQUEST_EXTENSION"
+    REVIEW_EXTENSION = "REVIEW_EXTENSION"
     RESPOND = "RESPOND"
     RESOLVE = "RESOLVE"
     FEEDBACK = "FEEDBACK"
@@ -85,6 +111,8 @@ class Step:
     kind: StepKind
     at: dt.datetime
     departments: tuple[str, ...] = ()
+    approve: bool = True  # a review's decision
+    redispatch: tuple[str, ...] = ()  # an accepted return's units sent at once (转派)
 
 
 def plan(
@@ -95,8 +123,15 @@ def plan(
     since: dt.datetime,
     versioned: bool = True,
     signed: frozenset[str] = frozenset(),
+    returning: frozenset[str] = frozenset(),
+    extensions: dict[dt.datetime, Decision] | None = None,
 ) -> list[Step]:
     """The steps from ``status`` to ``update.stage``; times never run backwards from ``since``.
+
+    ``returning`` are the units whose return awaits the dispatcher's ruling in the hub, and
+    ``extensions`` the hub's extensions of the case (new deadline → decision). A return the
+    source no longer shows was ruled: accepted if the unit is no longer named (the units named
+    instead are sent at once), rejected (审定) if it still is.
 
     A source that says less than the hub has is a regression: an error for a versioned source
     (a newer version contradicts the hub), nothing to do for an unversioned one (an old record).
@@ -112,6 +147,9 @@ def plan(
     clock = _Clock(since)
     steps: list[Step] = []
     fresh = tuple(code for code in update.departments if code not in dispatched)
+    ruled = _rulings(update, returning, fresh, clock)
+    steps += ruled
+    fresh = tuple(code for code in fresh if not any(code in s.redispatch for s in ruled))
     if target >= Stage.DISPATCHED and fresh and status in DISPATCHABLE:
         steps.append(Step(StepKind.DISPATCH, clock(update.dispatched_at), fresh))
     acting = update.departments or tuple(sorted(dispatched))
@@ -120,9 +158,15 @@ def plan(
     lead = acting[:1]
     if update.signed_at and current < Stage.RESPONDED and lead and lead[0] not in signed:
         steps.append(Step(StepKind.SIGN, clock(update.signed_at), lead))
+    back = update.returned
+    returns = back is not None and target == Stage.DISPATCHED and current < Stage.RESPONDED
+    if back and returns and lead and lead[0] not in returning:
+        steps.append(Step(StepKind.RETURN, clock(back.at or update.dispatched_at), lead))
     if target >= Stage.RESPONDED and current < Stage.RESPONDED:
         at = update.responded_at or update.resolved_at or update.visited_at
         steps.append(Step(StepKind.RESPOND, clock(at), acting))
+    if current < Stage.RESOLVED:
+        steps += _extension_steps(update.extension, extensions or {}, lead, clock)
     if target >= Stage.RESOLVED and current < Stage.RESOLVED:
         at = update.resolved_at or update.visited_at or update.closed_at
         steps.append(Step(StepKind.RESOLVE, clock(at), acting[:1]))
@@ -132,6 +176,41 @@ def plan(
             steps.append(Step(StepKind.CLOSE, clock(update.visited_at)))
     elif target == Stage.CLOSED and current < Stage.CLOSED:
         steps.append(Step(StepKind.CLOSE, clock(update.closed_at)))
+    return steps
+
+
+def _rulings(
+    update: CaseUpdate, returning: frozenset[str], fresh: tuple[str, ...], clock: _Clock
+) -> list[Step]:
+    """The dispatcher's rulings on returns the hub holds and the source shows no longer."""
+    still = update.departments[:1] if update.returned else ()
+    steps = []
+    for code in sorted(returning - set(still)):
+        approve = code not in update.departments
+        sent = fresh if approve else ()
+        fresh = () if approve else fresh
+        at = clock(update.dispatched_at)
+        steps.append(Step(StepKind.REVIEW_RETURN, at, (code,), approve=approve, redispatch=sent))
+    return steps
+
+
+def _extension_steps(
+    asked: ExtensionNotice | None,
+    known: dict[dt.datetime, Decision],
+    lead: tuple[str, ...],
+    clock: _Clock,
+) -> list[Step]:
+    """An extension the hub has not seen yet is requested; one it holds pending, reviewed."""
+    if asked is None or not lead:
+        return []
+    steps = []
+    before = known.get(asked.until)
+    if before is None:
+        steps.append(Step(StepKind.REQUEST_EXTENSION, clock(asked.requested_at), lead))
+    if asked.decision is not Decision.PENDING and before in (None, Decision.PENDING):
+        approve = asked.decision is Decision.APPROVED
+        at = clock(asked.decided_at)
+        steps.append(Step(StepKind.REVIEW_EXTENSION, at, lead, approve=approve))
     return steps
 
 
@@ -188,6 +267,8 @@ async def apply_steps(
         elif step.kind is StepKind.SIGN:
             actor = actors.department(step.departments[0])
             await returns.sign(session=session, case=case, actor=actor, now=step.at)
+        elif step.kind in _CENTRE_STEPS:
+            await _centre_step(session, case, step, update, actors)
         elif step.kind is StepKind.RESPOND:
             for code in step.departments:
                 actor = actors.department(code)
@@ -213,3 +294,58 @@ async def apply_steps(
             await service.close(
                 session=session, case=case, note=None, actor=actors.system, now=step.at
             )
+
+
+_CENTRE_STEPS = {
+    StepKind.REVIEW_RETURN,
+    StepKind.RETURN,
+    StepKind.REQUEST_EXTENSION,
+    StepKind.REVIEW_EXTENSION,
+}
+
+
+async def _centre_step(
+    session: AsyncSession, case: Case, step: Step, update: CaseUpdate, actors: StepActors
+) -> None:
+    """退单 and its ruling, 延期 and its review: the unit's steps relayed as the unit."""
+    unit = actors.department(step.departments[0])
+    if step.kind is StepKind.REVIEW_RETURN:
+        await returns.review_return(
+            session=session,
+            case=case,
+            department_code=step.departments[0],
+            approve=step.approve,
+            redispatch_to=step.redispatch,
+            note=None,
+            actor=actors.system,
+            now=step.at,
+        )
+    elif step.kind is StepKind.RETURN:
+        assert update.returned is not None
+        await returns.return_dispatch(
+            session=session,
+            case=case,
+            reason=update.returned.reason,
+            note=update.returned.note,
+            actor=unit,
+            now=step.at,
+        )
+    elif step.kind is StepKind.REQUEST_EXTENSION:
+        assert update.extension is not None
+        await extensions.request(
+            session=session,
+            case=case,
+            until=update.extension.until,
+            reason=update.extension.reason,
+            actor=unit,
+            now=step.at,
+        )
+    else:
+        await extensions.review(
+            session=session,
+            case=case,
+            approve=step.approve,
+            note=None,
+            actor=actors.system,
+            now=step.at,
+        )

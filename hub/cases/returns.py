@@ -18,6 +18,7 @@ from hub.auth.actors import Actor
 from hub.cases import lifecycle, service
 from hub.cases.access import CaseAction, require_case_action
 from hub.cases.events import add_event, timeline_of
+from hub.cases.lifecycle import ReasonRequiredError, ReturnRuledError
 from hub.cases.models import (
     Case,
     CaseDispatch,
@@ -33,21 +34,9 @@ from hub.cases.rules import (
     next_dispatch_status,
     next_status,
 )
-from hub.errors import DomainError, ErrorCode, IllegalTransitionError, NotFoundError
+from hub.errors import IllegalTransitionError, NotFoundError
 
-
-class ReasonRequiredError(DomainError):
-    code = ErrorCode.REASON_REQUIRED
-
-
-class ReturnRuledError(DomainError):
-    code = ErrorCode.RETURN_RULED
-
-
-def _reason(text: str | None, field: str) -> str:
-    if text is None or not text.strip():
-        raise ReasonRequiredError("say why", field=field)
-    return text.strip()
+__all__ = ["ReasonRequiredError", "ReturnRuledError", "return_dispatch", "review_return", "sign"]
 
 
 async def sign(*, session: AsyncSession, case: Case, actor: Actor, now: dt.datetime) -> None:
@@ -69,28 +58,17 @@ async def return_dispatch(
     """退单: the unit hands its dispatch back with a standard reason and an explanation."""
     require_case_action(actor, CaseAction.RETURN)
     own = await service.own_dispatch(session, case, actor)
-    if reason is None:
-        raise ReasonRequiredError("a return names its reason", field="reason")
-    explanation = _reason(note, "note")
-    if own.ruled:
-        raise ReturnRuledError(
-            f"case {case.number} was ruled yours (审定); it cannot be returned again"
-        )
-    next_status(case.status, CaseTransition.RETURN)
-    own.status = next_dispatch_status(own.status, DispatchTransition.RETURN)
-    row = CaseReturn(
-        case_id=case.id,
-        department_code=own.department_code,
+    fields = lifecycle.returned(
+        case,
+        own,
         reason=reason,
-        note=explanation,
-        returned_at=now,
-        returned_by=actor.as_record(),
-        decision=Decision.PENDING,
+        note=note,
+        actor=actor,
+        now=now,
+        timeline=timeline_of(session, case),
     )
+    row = CaseReturn(case_id=case.id, **fields)
     session.add(row)
-    add_event(
-        session, case, "RETURNED", actor, at=now, note=explanation, data={"reason": reason.value}
-    )
     return row
 
 
