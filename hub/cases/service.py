@@ -232,6 +232,8 @@ async def record_feedback(
         now=now,
         timeline=timeline_of(session, case),
     )
+    if not resolved:
+        await _tell_duplicates(session, case, actor, now)
 
 
 async def reopen_dispatches(session: AsyncSession, case: Case) -> None:
@@ -248,13 +250,25 @@ async def _merged_feedback(
     actor: Actor,
     now: dt.datetime,
 ) -> None:
-    main = await session.get(Case, case.merged_into_id) if case.merged_into_id else None
+    """A duplicate's caller is called back once per resolution of the main order; "not
+    solved" reopens the main order, as its own caller's answer would (a closed one stays
+    closed: it was reviewed and archived, the answer is on record)."""
+    main = (
+        await session.get(Case, case.merged_into_id, with_for_update=True)
+        if case.merged_into_id
+        else None
+    )
     if main is None or main.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         raise IllegalTransitionError(
             f"case {case.number} follows its main order, which is not resolved yet"
         )
+    if case.feedback_at is not None and main.resolved_at and case.feedback_at >= main.resolved_at:
+        raise IllegalTransitionError(
+            f"the caller of case {case.number} was called back on this resolution already"
+        )
     case.feedback_resolved, case.feedback_satisfied = resolved, satisfied
     case.feedback_comment, case.feedback_at = comment, now
+    reopens = not resolved and main.status is CaseStatus.RESOLVED
     add_event(
         session,
         case,
@@ -262,7 +276,40 @@ async def _merged_feedback(
         actor,
         at=now,
         note=comment,
-        data={"resolved": resolved, "satisfied": satisfied, "mainOrder": main.number},
+        data={
+            "resolved": resolved,
+            "satisfied": satisfied,
+            "mainOrder": main.number,
+            "mainReopened": reopens,
+        },
+    )
+    if reopens:
+        lifecycle.reopened(
+            main,
+            await dispatches_of(session, main),
+            actor=actor,
+            now=now,
+            timeline=timeline_of(session, main),
+            duplicate=case.number,
+        )
+        await _tell_duplicates(session, main, actor, now)
+
+
+async def _tell_duplicates(
+    session: AsyncSession, main: Case, actor: Actor, now: dt.datetime
+) -> None:
+    """The main order was reopened: each duplicate's timeline says so; its caller is called
+    back again once the main order is resolved again."""
+    duplicates = await session.scalars(select(Case.id).where(Case.merged_into_id == main.id))
+    session.add_all(
+        CaseEvent(
+            case_id=case_id,
+            type="MAIN_ORDER_REOPENED",
+            at=now,
+            actor=actor.as_record(),
+            data={"mainOrder": main.number},
+        )
+        for case_id in duplicates
     )
 
 

@@ -213,3 +213,74 @@ async def test_duplicates_merge_into_one_order_and_a_declined_request_is_set_asi
     assert await refused(gql, DECLINE, actors.hotline, caseNumber=main, reason="x") == (
         "ILLEGAL_TRANSITION"
     )
+
+
+MERGED_CASE = """
+query($n: String!) { case(number: $n) {
+  status reopenCount feedback { resolved satisfied }
+  dispatches { department { code } status } events { type note } } }"""
+
+
+async def test_a_main_orders_reopening_reaches_its_duplicates_and_their_callers(
+    gql: GraphQLClient, hub_server: HubServer
+) -> None:
+    actors = Actors(hub_server)
+    team = Actors.department(hub_server, TEAM)
+    main = await report(gql, actors.hotline, "小区电梯停运")
+    again = [await report(gql, actors.hotline, f"小区电梯停运 {i}") for i in range(3)]
+    await ok(gql, MERGE, actors.hotline, caseNumber=main, duplicateNumbers=again)
+    await ok(gql, DISPATCH, actors.hotline, caseNumber=main, departmentCodes=[TEAM])
+    await ok(gql, RESOLVE, team, caseNumber=main)
+
+    async def read(number: str) -> dict[str, object]:
+        data = await gql.execute(MERGED_CASE, {"n": number}, token=actors.hotline)
+        found: dict[str, object] = data["case"]
+        return found
+
+    # given a duplicate's caller already called back on this resolution: not a second time
+    await ok(gql, FEEDBACK, actors.hotline, caseNumber=again[0], resolved=True, satisfied=True)
+    assert (
+        await refused(
+            gql, FEEDBACK, actors.hotline, caseNumber=again[0], resolved=True, satisfied=False
+        )
+        == "ILLEGAL_TRANSITION"
+    )
+    # a duplicate's caller solved but dissatisfied does not reopen the main order: the caller's
+    # own "solved, not satisfied" does not either; only "not solved" sends it back to work
+    await ok(gql, FEEDBACK, actors.hotline, caseNumber=again[1], resolved=True, satisfied=False)
+    assert (await read(main))["status"] == "RESOLVED"
+    # when the main order's own caller says it is not solved
+    await ok(gql, FEEDBACK, actors.hotline, caseNumber=main, resolved=False, satisfied=False)
+    # then the main order is back with its unit, and every duplicate's timeline says so
+    reopened = await read(main)
+    assert (reopened["status"], reopened["reopenCount"]) == ("DISPATCHED", 1)
+    for number in again:
+        duplicate = await read(number)
+        assert duplicate["status"] == "MERGED"
+        assert types(duplicate)[-1] == "MAIN_ORDER_REOPENED"
+    # and a duplicate's caller waits for the main order again, then gets a new return call
+    assert (
+        await refused(gql, FEEDBACK, actors.hotline, caseNumber=again[0], resolved=True)
+        == "ILLEGAL_TRANSITION"
+    )
+    await ok(gql, RESOLVE, team, caseNumber=main)
+    await ok(gql, FEEDBACK, actors.hotline, caseNumber=again[0], resolved=True, satisfied=True)
+    # when a duplicate's caller, reached this time, says it is not solved
+    await ok(gql, FEEDBACK, actors.hotline, caseNumber=again[2], resolved=False, satisfied=False)
+    # then the main order reopens as if its own caller had said so, and says whose call it was
+    main_now = await read(main)
+    assert (main_now["status"], main_now["reopenCount"]) == ("DISPATCHED", 2)
+    assert main_now["dispatches"] == [{"department": {"code": TEAM}, "status": "DISPATCHED"}]
+    last = main_now["events"][-2:]  # type: ignore[index]
+    assert [event["type"] for event in last] == ["REOPENED", "RED_WARNING"]
+    assert again[2] in last[0]["note"]
+    # the main caller's own answer stands: the rates count the problem once, by the main order
+    assert main_now["feedback"] == {"resolved": False, "satisfied": False}
+    assert (await read(again[2]))["feedback"] == {"resolved": False, "satisfied": False}
+    assert types(await read(again[1]))[-1] == "MAIN_ORDER_REOPENED"
+    # a closed main order is not reopened by a duplicate's call: it was reviewed and archived,
+    # the caller's answer is on record (a new complaint is a new order)
+    await ok(gql, RESOLVE, team, caseNumber=main)
+    await ok(gql, REVIEW_CLOSURE, actors.hotline, caseNumber=main, approve=True)
+    await ok(gql, FEEDBACK, actors.hotline, caseNumber=again[1], resolved=False, satisfied=False)
+    assert (await read(main))["status"] == "CLOSED"
