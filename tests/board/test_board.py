@@ -276,6 +276,7 @@ async def test_the_platform_reviews_a_cross_district_whistle_from_its_panel(
     panel = page.locator(f'.panel[data-panel-whistle="{number}"]')
     await expect(panel.locator("button[data-review]")).to_have_count(2)
     await expect(panel.locator("button[data-step]")).to_have_count(0)
+    await expect(panel.locator(".summons-state")).to_have_text(["待审核后发出"] * 2)
     await view.screenshot("platform-review")
     await panel.locator('button[data-review="true"]').click()
 

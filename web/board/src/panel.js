@@ -95,7 +95,7 @@ export class WhistlePanel {
     const step = ACTIVE.has(this.whistle.status) && mine(s, this.viewer) && STEP[s.status];
     const open = s.status !== "DONE" && s.status !== "ARRIVED";
     return `<tr data-summons-id="${escape(s.id)}" data-summons-status="${s.status}" class="${s.overdue ? "overdue" : ""}">
-      <td>${escape(who)}</td><td>${SUMMONS_STATUS[s.status]}</td>
+      <td>${escape(who)}</td><td class="summons-state">${s.summonedAt ? SUMMONS_STATUS[s.status] : "待审核后发出"}</td>
       <td>${when(s.reportBy)}${open && s.reportBy ? ` <b data-deadline="${s.reportBy}">${countdown(s.reportBy)}</b>` : ""}</td>
       <td>${when(s.acknowledgedAt)}</td><td>${when(s.arrivedAt)}</td><td>${when(s.completedAt)}</td>
       <td>${step ? `<button data-step="${step.mutation}" data-summons="${escape(s.id)}">${step.label}</button>` : ""}</td></tr>`;
