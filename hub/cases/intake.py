@@ -293,6 +293,7 @@ def case_row(
         "merged_into_id": None,
         "decline_reason": None,
         "redispatch_count": 0,
+        "themes_matched": False,
         "created_at": now,
         "updated_at": now,
     }

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy import Enum as SqlEnum
@@ -134,6 +135,8 @@ class Case(Base):
     decline_reason: Mapped[str | None] = mapped_column(Text, default=None, info=bounded(NOTE))
     # 重复派单: dispatches made after a return was accepted.
     redispatch_count: Mapped[int] = mapped_column(Integer, default=0)
+    # 每月一题: claimed by a sweep that attached it to the themes collecting (hub.themes).
+    themes_matched: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -182,6 +185,13 @@ class Case(Base):
             "resolve_by",
             postgresql_where=_OPEN_UNRESOLVED,
             sqlite_where=_OPEN_UNRESOLVED,
+        ),
+        # The cases no sweep has matched against the themes yet.
+        Index(
+            "ix_case_themes_unmatched",
+            "id",
+            postgresql_where=text("themes_matched IS false"),
+            sqlite_where=text("themes_matched IS 0"),
         ),
         # Text search (``LIKE '%…%'``) through trigram indexes on PostgreSQL (pg_trgm); SQLite
         # has no such index and scans in the newest-first order instead.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.db import Base, BigId, JsonDoc, UTCDateTime, utcnow
@@ -32,8 +32,9 @@ class MonthlyTheme(Base):
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
-    # The highest case id already matched: new cases are matched from here on.
-    matched_through: Mapped[int] = mapped_column(BigInteger, default=0)
+    # When a sweep attached again, after the setup had committed, the past cases the setup
+    # could not see; None until then.
+    settled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
 
     __table_args__ = (UniqueConstraint("month", "title", name="uq_monthly_theme_title"),)
 

@@ -3,16 +3,39 @@
 A case matches a theme when its category is one of the theme's (a group code takes its
 leaves), or its text holds one of the keywords when the theme names no categories (with both,
 a case needs the category and, if keywords are given, one of them), and it lies within the
-theme's jurisdiction. Past cases (from a year before the theme's month) are attached when the
-theme is set up; new ones by the sweeper, which keeps a cursor per theme.
+theme's jurisdiction. Its cases are every matching case reported from a year before its month,
+exactly, however the setup and new cases interleave:
+
+- the setup attaches the past cases it can see; the first sweep after it has committed attaches
+  again what it could not see (cases committed while it ran), and marks the theme settled;
+- each new case is claimed once by a sweep (``case.themes_matched``, set by a conditional UPDATE:
+  concurrent sweepers serialise on the rows) and attached to the themes that sweep reads after
+  the claim. A case committed after a theme's settling pass is unclaimed until a sweep that
+  reads the theme, so neither pass can miss it; one seen by both is attached once.
+
+An id cursor would not do: on PostgreSQL a case with a lower id can commit after a higher one
+has been read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, insert, literal, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    false,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -100,11 +123,11 @@ async def create(
         jurisdiction_code=jurisdiction_code or None,
         created_at=now,
         created_by=actor.as_record(),
-        matched_through=0,
+        settled_at=None,
     )
     session.add(theme)
     await session.flush()
-    await _attach(session, theme, since=month_bounds(month)[0] - LOOKBACK)
+    await _attach(session, _matching(theme))
     return theme
 
 
@@ -142,31 +165,62 @@ def matches(theme: MonthlyTheme) -> ColumnElement[bool]:
     return condition
 
 
-async def _attach(session: AsyncSession, theme: MonthlyTheme, *, since: dt.datetime | None) -> int:
-    """Attach the matching cases past the theme's cursor; move the cursor to the newest case."""
-    newest = await session.scalar(select(func.max(Case.id))) or 0
-    if newest <= theme.matched_through:
-        return 0
-    found = select(literal(theme.id), Case.id).where(
-        matches(theme), Case.id > theme.matched_through, Case.id <= newest
+def _matching(theme: MonthlyTheme) -> Select[int, int]:
+    """(theme, case) for every case of the theme's problem reported since a year before it."""
+    since = month_bounds(theme.month)[0] - LOOKBACK
+    return select(literal(theme.id), Case.id).where(matches(theme), Case.reported_at >= since)
+
+
+CLAIMED_AT_ONCE = 500  # case ids per statement when attaching claimed cases
+
+
+async def _attach(session: AsyncSession, found: Select[int, int]) -> int:
+    """Attach the cases ``found`` not yet attached; how many were new."""
+    dialect = (await session.connection()).dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(ThemeCase)
+        .from_select(["theme_id", "case_id"], found)
+        .on_conflict_do_nothing(index_elements=["theme_id", "case_id"])
     )
-    if since is not None:
-        found = found.where(Case.reported_at >= since)
-    result = await session.execute(insert(ThemeCase).from_select(["theme_id", "case_id"], found))
-    theme.matched_through = newest
+    result = await session.execute(statement)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def sweep_matches(*, session: AsyncSession, now: dt.datetime) -> int:
-    """Attach new cases to the themes still collecting; concurrent sweepers take turns."""
+    """Settle newly set-up themes, then attach the new cases to the themes still collecting."""
     oldest = (now.astimezone(BEIJING) - ACTIVE_FOR).strftime("%Y-%m")
-    themes = await session.scalars(
+    attached = 0
+    unsettled = await session.scalars(
         select(MonthlyTheme)
-        .where(MonthlyTheme.month >= oldest)
+        .where(MonthlyTheme.settled_at.is_(None))
         .order_by(MonthlyTheme.id)
         .with_for_update()
     )
-    return sum([await _attach(session, theme, since=None) for theme in themes])
+    for theme in unsettled:
+        attached += await _attach(session, _matching(theme))
+        theme.settled_at = now
+    claimed = list(
+        await session.scalars(
+            update(Case)
+            .where(Case.themes_matched.is_(False))
+            .values(themes_matched=True)
+            .returning(Case.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not claimed:
+        return attached
+    # Read after the claim: a theme committed before any claimed case is among these.
+    themes = list(await session.scalars(select(MonthlyTheme).where(MonthlyTheme.month >= oldest)))
+    for chunk in _chunks(sorted(claimed), CLAIMED_AT_ONCE):
+        for theme in themes:
+            attached += await _attach(session, _matching(theme).where(Case.id.in_(chunk)))
+    return attached
+
+
+def _chunks(ids: Sequence[int], size: int) -> list[Sequence[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 async def for_month(*, session: AsyncSession, month: str) -> list[MonthlyTheme]:
