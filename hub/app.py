@@ -24,7 +24,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import Receive, Scope
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.cli import adapters_command, quarantine_command, sync_command
 from adapters.standing import connections_app, run_connection
@@ -50,6 +50,7 @@ from hub.http.graphiql import graphiql_assets, graphiql_page
 from hub.http.graphql_http import GraphQLHTTPEndpoint, RequestRejected
 from hub.http.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddleware, RedisRateLimiter
 from hub.observability import metrics
+from hub.observability.tracing import Tracing
 from hub.open311.views import Open311
 from hub.sweeper import sweep_forever
 from hub.webhooks.dispatcher import Dispatcher
@@ -79,6 +80,7 @@ class Hub:
     sweeper: asyncio.Task[None] | None = None
     webhooks: Dispatcher | None = None
     connections: Scheduler | None = None
+    tracing: Tracing | None = None
 
     @classmethod
     def create(cls, settings: Settings) -> Hub:
@@ -88,7 +90,10 @@ class Hub:
         sessionmaker = create_sessionmaker(engine)
         metrics.watch_pool(engine)
         events = EventFeed(settings, sessionmaker, dialect=engine.dialect.name)
-        return cls(settings, engine, sessionmaker, GeoIndex(), events)
+        tracing = Tracing(settings) if settings.otlp_endpoint else None
+        if tracing is not None:
+            tracing.instrument_engine(engine)
+        return cls(settings, engine, sessionmaker, GeoIndex(), events, tracing=tracing)
 
     async def start(self) -> None:
         await self.geo.load(self.sessionmaker)
@@ -121,6 +126,8 @@ class Hub:
         await self.events.stop()
         await self.engine.dispose()
         metrics.process_ended()
+        if self.tracing is not None:
+            self.tracing.shutdown()
 
     async def run_connection(self, row: StandingConnection) -> int:
         return await run_connection(
@@ -334,6 +341,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *board_routes(),
         ],
         middleware=[
+            # Outermost, so that a request's span covers all the hub does with it.
+            *([Middleware(_Traced, tracing=hub.tracing)] if hub.tracing is not None else []),
             *browser_middleware(settings),
             Middleware(
                 RateLimitMiddleware,
@@ -347,6 +356,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.hub = hub
     app.state.rate_limiter = limiter
     return app
+
+
+class _Traced:
+    def __init__(self, app: ASGIApp, tracing: Tracing) -> None:
+        self._app = tracing.middleware(app)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
 
 
 # The `hub` command line: the hub's own commands and the adapters'.

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     # Operation (README "Watching it").
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["text", "json"] = "text"
+    otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP collector (http://host:4318): traces go there"
+    )
+    otlp_service_name: str = Field(default="beijing-hub", description="traces' service.name")
+    otlp_sample_ratio: float = Field(
+        default=1.0, ge=0, le=1, description="share of requests traced (without a traceparent)"
+    )
 
     # Browsers and caches (README "Browsers on other origins").
     cors_origins: str = Field(

@@ -15,6 +15,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from hub.observability.metrics import observe_operation
+from hub.observability.tracing import operation_span
 
 log = logging.getLogger("hub.graphql")
 
@@ -22,17 +23,25 @@ log = logging.getLogger("hub.graphql")
 class OperationMetrics(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        yield
-        context = self.execution_context
-        try:
-            kind = context.operation_type
-        except Exception:  # an unparsable document: its syntax error is the answer
-            kind = OperationType.QUERY
+        with operation_span() as span:
+            yield
+            context = self.execution_context
+            try:
+                kind = context.operation_type
+            except Exception:  # an unparsable document: its syntax error is the answer
+                kind = OperationType.QUERY
+            errors = list(getattr(context.result, "errors", None) or [])
+            codes = [_code(error) for error in errors]
+            if span is not None:
+                span.update_name(f"{kind.value} {context.operation_name or '(anonymous)'}")
+                span.set_attribute("graphql.operation.type", kind.value)
+                if context.operation_name:
+                    span.set_attribute("graphql.operation.name", context.operation_name)
+                if codes:
+                    span.set_attribute("hub.error_codes", codes)
         if kind is OperationType.SUBSCRIPTION:
             return
         seconds = time.perf_counter() - started
-        errors = list(getattr(context.result, "errors", None) or [])
-        codes = [_code(error) for error in errors]
         observe_operation(kind.value, context.operation_name, seconds, codes)
         actor = getattr(context.context, "actor", None)
         log.info(
