@@ -11,7 +11,7 @@ from schema.adapters.queries import AdapterQuery, load_adapter_run
 from schema.audit.queries import AuditQuery
 from schema.auth.queries import AuthQuery
 from schema.cases.queries import CaseQuery, visible_case
-from schema.connections.operations import ConnectionQuery
+from schema.connections.operations import ConnectionQuery, load_connection_node
 from schema.context import Info
 from schema.core.relay import InvalidGlobalIdError, Node, from_global_id
 from schema.departments.queries import (
@@ -25,7 +25,7 @@ from schema.live.cursors import LiveQuery
 from schema.metrics.assessment import AssessmentQuery
 from schema.metrics.queries import MetricsQuery
 from schema.themes.queries import ThemeQuery, load_theme_node
-from schema.webhooks.operations import WebhookQuery
+from schema.webhooks.operations import WebhookQuery, load_webhook_node
 from schema.whistles.queries import WhistleQuery, load_summons_node, load_whistle_node
 
 MAX_NODES = 100
@@ -40,6 +40,8 @@ NODE_LOADERS: dict[str, Callable[[Info, str], Awaitable[Node | None]]] = {
     "Whistle": load_whistle_node,
     "Summons": load_summons_node,
     "MonthlyTheme": load_theme_node,
+    "Connection": load_connection_node,
+    "Webhook": load_webhook_node,
 }
 
 

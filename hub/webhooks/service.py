@@ -106,6 +106,12 @@ def _may_manage(actor: Actor, webhook: Webhook) -> bool:
     return webhook.owner_sub == actor.sub or actor.role is Role.CITY_PLATFORM
 
 
+async def visible(*, session: AsyncSession, actor: Actor, webhook_id: int) -> Webhook | None:
+    """The webhook, if ``actor`` owns it (or is the city platform); read only."""
+    webhook = await session.get(Webhook, webhook_id)
+    return webhook if webhook is not None and _may_manage(actor, webhook) else None
+
+
 async def get_for_actor(*, session: AsyncSession, actor: Actor, webhook_id: int) -> Webhook:
     webhook = await session.get(Webhook, webhook_id, with_for_update=True)
     if webhook is None or not _may_manage(actor, webhook):

@@ -18,7 +18,13 @@ from schema.core.errors import UserError
 from schema.core.mutations import run_mutation
 from schema.core.pages import page_request
 from schema.core.relay import Connection as Page
-from schema.core.relay import InvalidGlobalIdError, Node, connection_from_page, from_global_id
+from schema.core.relay import (
+    InvalidGlobalIdError,
+    Node,
+    connection_from_page,
+    from_global_id,
+    row_id,
+)
 from schema.core.rows import from_row
 
 
@@ -85,6 +91,19 @@ def _key(global_id: str) -> int:
     except (InvalidGlobalIdError, ValueError):
         pass
     raise NotFoundError(f"no connection {global_id!r}", field="connectionId")
+
+
+async def load_connection_node(info: Info, key: str) -> Connection | None:
+    """``node(id:)``: a standing connection, for the city and district platforms."""
+    connection_id = row_id(key)
+    if connection_id is None or not may_read_adapter_runs(info.context.actor):
+        return None
+    async with info.context.sessionmaker() as session:
+        row = await session.get(StandingConnection, connection_id)
+        if row is None:
+            return None
+        last = await service.last_runs(session=session, ids=[row.id])
+    return Connection(row=row, last_run_id=last.get(row.id))
 
 
 @strawberry.type

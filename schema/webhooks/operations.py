@@ -18,7 +18,13 @@ from schema.context import Info
 from schema.core.errors import UserError
 from schema.core.mutations import run_mutation
 from schema.core.pages import page_request
-from schema.core.relay import Connection, InvalidGlobalIdError, connection_from_page, from_global_id
+from schema.core.relay import (
+    Connection,
+    InvalidGlobalIdError,
+    connection_from_page,
+    from_global_id,
+    row_id,
+)
 from schema.webhooks.types import Webhook, WebhookDelivery
 
 
@@ -111,6 +117,17 @@ def _payload(
 
 def _target(found: tuple[WebhookRow, str | None] | None) -> str:
     return f"webhook:{found[0].id}" if found else "webhook"
+
+
+async def load_webhook_node(info: Info, key: str) -> Webhook | None:
+    """``node(id:)``: a webhook its owner (or the city platform) may see."""
+    actor = info.context.actor
+    webhook_id = row_id(key)
+    if webhook_id is None or not may_read_cases(actor):
+        return None
+    async with info.context.sessionmaker() as session:
+        row = await webhooks.visible(session=session, actor=actor, webhook_id=webhook_id)
+    return Webhook(row=row) if row is not None else None
 
 
 @strawberry.type

@@ -14,6 +14,8 @@ import pytest
 from sqlalchemy import text
 
 from adapters.testdata.hotline import make_hotline_export
+from hub.auth.actors import Role
+from hub.auth.tokens import mint
 from hub.config import Settings
 from hub.connections import service
 from hub.connections.schedule import Schedule
@@ -182,6 +184,12 @@ async def test_run_now_is_refused_while_a_run_is_in_progress_and_taken_once_it_e
             assert claim is not None
         token = city(settings)
         (before,) = (await gql.execute(CONNECTIONS, token=token))["connections"]["nodes"]
+        # (found by its global id too, by the platforms only)
+        node = "query($id: ID!) { node(id: $id) { ... on Connection { source nextRunAt } } }"
+        found = await gql.execute(node, {"id": before["id"]}, token)
+        assert found["node"] == {"source": before["source"], "nextRunAt": before["nextRunAt"]}
+        street = mint(settings, role=Role.STREET_OFFICE, jurisdiction="110105001", sub="s")
+        assert (await gql.execute(node, {"id": before["id"]}, street))["node"] is None
         # when it is asked to run now, it is refused, and its lease stands
         answer = await gql.execute(RUN_NOW, {"input": {"connectionId": before["id"]}}, token)
         assert answer["runConnectionNow"]["errors"] == [
