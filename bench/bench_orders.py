@@ -66,7 +66,9 @@ async def step_figures(url: str, orders: int) -> list[str]:
                     headers={"Authorization": f"Bearer {token}"},
                     json={"query": STEP % (kind, name), "variables": {"input": given}},
                 )
-                payload: dict[str, Any] = response.json()["data"][name]
+                answer = response.json()
+                payload: dict[str, Any] | None = (answer.get("data") or {}).get(name)
+                assert payload is not None, (response.status_code, answer)
                 assert payload["errors"] == [], payload
                 return payload
 
