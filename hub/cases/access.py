@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import enum
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, exists, false, or_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.actors import Actor, Role
 from hub.auth.policy import PermissionDeniedError, scope_prefix, within_scope
 from hub.cases.models import Case, CaseDispatch, CaseJurisdiction
-
-# The one import of whistles from cases (pyproject.toml's contracts name it): a department
-# summoned by a whistle reads the whistle's source case.
-from hub.whistles.models import Summons, WhistleCase
 
 
 class CaseAction(enum.StrEnum):
@@ -83,6 +79,29 @@ CASE_ACTIONS: dict[CaseAction, frozenset[Role]] = {
 CONTACT_ROLES = frozenset({Role.CITY_PLATFORM, Role.HOTLINE})
 
 
+@dataclass(frozen=True)
+class DepartmentReach:
+    """A domain above cases letting a department read cases it was not dispatched.
+
+    The whistles' is the one there is (吹哨报到: a department a whistle summons reads the
+    whistle's source case, to know why); ``hub.whistles`` grants it when imported, as cases
+    sit below whistles and do not import them.
+    """
+
+    condition: Callable[[str], ColumnElement[bool]]
+    """A SQL condition on ``Case``: the department (by code) reaches the case."""
+    departments: Callable[[AsyncSession, Sequence[int]], Awaitable[dict[int, list[str]]]]
+    """The departments reaching each of the cases (by id)."""
+
+
+_REACHES: dict[str, DepartmentReach] = {}
+
+
+def grant_reach(name: str, reach: DepartmentReach) -> None:
+    """Let a domain above cases add its reach (granting one name again replaces it)."""
+    _REACHES[name] = reach
+
+
 def case_visibility(actor: Actor) -> ColumnElement[bool]:
     """A SQL condition on ``Case`` selecting exactly the cases the actor may see."""
     role = actor.role
@@ -112,13 +131,7 @@ def case_visibility(actor: Actor) -> ColumnElement[bool]:
                 CaseDispatch.case_id == Case.id,
                 CaseDispatch.department_code == actor.department_code,
             ),
-            # The source case of a whistle that has summoned it (吹哨报到: it must know why).
-            exists().where(
-                WhistleCase.case_id == Case.id,
-                Summons.whistle_id == WhistleCase.whistle_id,
-                Summons.department_code == actor.department_code,
-                Summons.summoned_at.is_not(None),
-            ),
+            *(reach.condition(actor.department_code) for reach in _REACHES.values()),
         )
     return false()
 
@@ -132,8 +145,9 @@ def may_see_case(
 ) -> bool:
     """The same rule as ``case_visibility``, for a row already loaded.
 
-    ``summoned``: the departments summoned (the summons sent) by a whistle on the case.  Acting
-    on a case follows dispatch alone: ``hub.cases.service`` passes none.
+    ``summoned``: the departments reaching the case beyond dispatch, as ``summoned`` finds them
+    (those a whistle on the case summoned).  Acting on a case follows dispatch alone:
+    ``hub.cases.service`` passes none.
     """
     role = actor.role
     if role in (Role.CITY_PLATFORM, Role.HOTLINE):
@@ -151,21 +165,11 @@ def may_see_case(
 
 
 async def summoned(*, session: AsyncSession, codes: Sequence[int]) -> dict[int, list[str]]:
-    """The departments each case's whistles have summoned (their summons sent)."""
-    rows = await session.execute(
-        select(WhistleCase.case_id, Summons.department_code)
-        .join(Summons, Summons.whistle_id == WhistleCase.whistle_id)
-        .where(
-            WhistleCase.case_id.in_(codes),
-            Summons.department_code.is_not(None),
-            Summons.summoned_at.is_not(None),
-        )
-        .distinct()
-    )
-    found: dict[int, list[str]] = defaultdict(list)
-    for case_id, department_code in rows:
-        if department_code is not None:
-            found[case_id].append(department_code)
+    """The departments reaching each case beyond dispatch (those its whistles summoned)."""
+    found: dict[int, list[str]] = {}
+    for reach in _REACHES.values():
+        for case_id, departments in (await reach.departments(session, codes)).items():
+            found.setdefault(case_id, []).extend(departments)
     return found
 
 

@@ -10,14 +10,18 @@ the whistle too, at level 2 the city platform.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.actors import Actor, Role
 from hub.auth.policy import PermissionDeniedError, scope_prefix
+from hub.cases.access import DepartmentReach
+from hub.cases.models import Case
 from hub.departments.models import Department
-from hub.whistles.models import Summons, Whistle, WhistleScope
+from hub.whistles.models import Summons, Whistle, WhistleCase, WhistleScope
 
 WHISTLE_READERS = frozenset(
     {Role.CITY_PLATFORM, Role.DISTRICT_PLATFORM, Role.STREET_OFFICE, Role.DEPARTMENT}
@@ -80,6 +84,39 @@ def may_see_whistle(
     if role is Role.DEPARTMENT and actor.department_code:
         return any(row.department_code == actor.department_code for row in sent)
     return False
+
+
+def summoned_to_case(department_code: str) -> ColumnElement[bool]:
+    """A SQL condition on ``Case``: a whistle on it has summoned the department (summons sent)."""
+    return exists().where(
+        WhistleCase.case_id == Case.id,
+        Summons.whistle_id == WhistleCase.whistle_id,
+        Summons.department_code == department_code,
+        Summons.summoned_at.is_not(None),
+    )
+
+
+async def summoned_by_case(session: AsyncSession, codes: Sequence[int]) -> dict[int, list[str]]:
+    """The departments each case's whistles have summoned (their summons sent)."""
+    rows = await session.execute(
+        select(WhistleCase.case_id, Summons.department_code)
+        .join(Summons, Summons.whistle_id == WhistleCase.whistle_id)
+        .where(
+            WhistleCase.case_id.in_(codes),
+            Summons.department_code.is_not(None),
+            Summons.summoned_at.is_not(None),
+        )
+        .distinct()
+    )
+    found: dict[int, list[str]] = defaultdict(list)
+    for case_id, department_code in rows:
+        if department_code is not None:
+            found[case_id].append(department_code)
+    return found
+
+
+# A department a whistle summons reads the whistle's source case (吹哨报到: it must know why).
+SUMMONS_REACH = DepartmentReach(condition=summoned_to_case, departments=summoned_by_case)
 
 
 def select_department_seated_in(prefix: str) -> Select[str]:
