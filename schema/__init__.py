@@ -16,6 +16,7 @@ from hub.errors import DomainError, ErrorCode
 from schema.adapters.types import AdapterRun
 from schema.cases.types import Case
 from schema.core.errors import PublicError, public_error
+from schema.core.limit_rules import QueryLimitsExtension
 from schema.core.limits import QueryLimits
 from schema.core.observability import OperationMetrics
 from schema.core.refused import AuditRefusedMutations
@@ -114,7 +115,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions=[
             SharedDocuments,
             OperationMetrics,
-            *limits.extensions(),
+            lambda: QueryLimitsExtension(limits),
             AuditRefusedMutations,
             lambda: FastMaskErrors(should_mask_error=lambda error: not _visible(error)),
         ],

@@ -26,7 +26,8 @@ from hub.auth.actors import Role
 from hub.config import Settings
 from hub.departments import service as departments_service
 from hub.http import GraphQLHTTPEndpoint
-from schema.core.limits import QueryLimits, count_tokens
+from schema.core.limits import QueryLimits
+from schema.core.parsing import count_tokens
 from tests.conftest import GraphQLClient, HubServer
 from tests.support.server import serve_in_thread
 

@@ -1,0 +1,190 @@
+"""The limits enforced on every operation: a strawberry extension and the validation rules it adds.
+
+``QueryLimitsExtension`` parses within the size and token limits (``parsing``), adds to
+graphql-core's validation a rule judging each operation's measurement (``measurement``) and the
+introspection rules, and drops field suggestions when they would spell out a hidden schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    ValidationContext,
+    ValidationRule,
+)
+from graphql.validation.rules.max_introspection_depth_rule import MaxIntrospectionDepthRule
+from strawberry.extensions import SchemaExtension
+
+from schema.core.limits import SATURATED, LimitExceededError, QueryLimits
+from schema.core.measurement import INTROSPECTION_ROOT_FIELDS, Measurement, measure
+from schema.core.parsing import parse_within_limits
+
+__all__ = ["QueryLimitsExtension"]
+
+_SUGGESTION = " Did you mean "
+
+
+class QueryLimitsExtension(SchemaExtension):
+    """Parse within the size and token limits, validate within the others, hide suggestions."""
+
+    def __init__(self, limits: QueryLimits) -> None:
+        self.limits = limits
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        if self.limits.hide_suggestions:
+            _hide_suggestions(getattr(self.execution_context.result, "errors", None) or [])
+
+    def on_validate(self) -> Iterator[None]:
+        """graphql-core's rules, with its introspection depth rule swapped for a coded one."""
+        context = self.execution_context
+        rules = context.validation_rules
+        context.validation_rules = (
+            *(rule for rule in rules if rule is not MaxIntrospectionDepthRule),
+            *_validation_rules(self.limits, context.variables or {}, context.operation_name),
+        )
+        yield
+        # The limits rule is a class made for this operation: a subscription's context lives
+        # for hours, and should not keep it.
+        context.validation_rules = rules
+
+    def on_parse(self) -> Iterator[None]:
+        """Parse here, within the limits; strawberry then skips its own unlimited parse.
+
+        A plain syntax error is left for strawberry's parse to report in its usual way.
+        """
+        context = self.execution_context
+        if context.graphql_document is None and context.query is not None:
+            context.graphql_document = parse_within_limits(context.query, self.limits)
+        yield
+
+
+def _validation_rules(
+    limits: QueryLimits, variables: Mapping[str, Any], operation_name: str | None
+) -> tuple[type[ASTValidationRule], ...]:
+    rules: list[type[ASTValidationRule]] = [
+        _operation_limits_rule(limits, variables, operation_name)
+    ]
+    rules.append(CodedMaxIntrospectionDepthRule if limits.introspection else NoIntrospectionRule)
+    return tuple(rules)
+
+
+def _operation_limits_rule(
+    limits: QueryLimits, variables: Mapping[str, Any], operation_name: str | None
+) -> type[ValidationRule]:
+    class OperationLimitsRule(ValidationRule):
+        """Depth, aliases, directives and cost of the operation(s) to run."""
+
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            document = context.document
+            operations = [
+                definition
+                for definition in document.definitions
+                if isinstance(definition, OperationDefinitionNode)
+            ]
+            named = [op for op in operations if op.name and op.name.value == operation_name]
+            for operation in named or operations:
+                self.check(context, document, operation)
+
+        def check(
+            self,
+            context: ValidationContext,
+            document: DocumentNode,
+            operation: OperationDefinitionNode,
+        ) -> None:
+            try:
+                found = measure(context.schema, document, operation, limits, variables)
+            except RecursionError:
+                self.report_error(
+                    LimitExceededError(
+                        "QUERY_TOO_COMPLEX",
+                        "The operation nests fragments too deeply to be analysed.",
+                        limits.max_cost,
+                        SATURATED,
+                        operation,
+                    )
+                )
+                return
+            for error in _errors(found, limits, operation):
+                self.report_error(error)
+
+    return OperationLimitsRule
+
+
+def _errors(
+    found: Measurement, limits: QueryLimits, operation: OperationDefinitionNode
+) -> Iterator[LimitExceededError]:
+    if found.depth > limits.max_depth:
+        yield LimitExceededError(
+            "QUERY_TOO_DEEP",
+            f"The operation nests fields more than {limits.max_depth} levels deep,"
+            " the most allowed.",
+            limits.max_depth,
+            None,  # measuring stops one level past the limit: the true depth is unknown
+            operation,
+        )
+    if found.aliases > limits.max_aliases:
+        yield LimitExceededError(
+            "TOO_MANY_ALIASES",
+            f"The operation uses {found.aliases} aliases; at most {limits.max_aliases}"
+            " are allowed.",
+            limits.max_aliases,
+            found.aliases,
+            operation,
+        )
+    if found.directives > limits.max_directives:
+        yield LimitExceededError(
+            "TOO_MANY_DIRECTIVES",
+            f"The operation uses {found.directives} directives; at most"
+            f" {limits.max_directives} are allowed.",
+            limits.max_directives,
+            found.directives,
+            operation,
+        )
+    if found.cost > limits.max_cost:
+        yield LimitExceededError(
+            "QUERY_TOO_COMPLEX",
+            f"The operation would resolve about {found.cost} fields; at most {limits.max_cost}"
+            " are allowed. Ask for smaller pages (`first`) or fewer nested lists.",
+            limits.max_cost,
+            found.cost,
+            operation,
+        )
+
+
+class NoIntrospectionRule(ValidationRule):
+    """``__schema`` and ``__type`` are refused when introspection is off (``__typename`` is not)."""
+
+    def enter_field(self, node: FieldNode, *_: object) -> None:
+        if node.name.value in INTROSPECTION_ROOT_FIELDS:
+            self.report_error(
+                GraphQLError(
+                    "Introspection is disabled on this hub.",
+                    node,
+                    extensions={"code": "INTROSPECTION_DISABLED"},
+                )
+            )
+
+
+class CodedMaxIntrospectionDepthRule(MaxIntrospectionDepthRule):
+    """graphql-core's guard against nested introspection, with an ``extensions.code``."""
+
+    def report_error(self, error: GraphQLError) -> None:
+        super().report_error(
+            GraphQLError(error.message, error.nodes, extensions={"code": "INTROSPECTION_TOO_DEEP"})
+        )
+
+
+def _hide_suggestions(errors: list[GraphQLError]) -> None:
+    """Drop graphql-core's "Did you mean …?" hints: they spell out the schema."""
+    for error in errors:
+        if error.original_error is None and _SUGGESTION in error.message:
+            error.message = error.message.split(_SUGGESTION, 1)[0]
