@@ -1,22 +1,13 @@
 """Following one event table in id order: nothing lost, nothing repeated, nothing reordered.
 
-An id is taken when a row is inserted and becomes visible when its transaction commits, so on
-PostgreSQL id 11 can be read while id 10 is still in an open transaction -- or 10 may never come
-(its transaction rolled back; the id is burned).  A stream holds events back behind such a gap
-and releases them in id order once the gap is settled:
-
-* the missing row shows up (its transaction committed): it is released in its place;
-* PostgreSQL proves it never will: no transaction of this database that had an xid when the gap
-  was old enough is still running (``pg_stat_activity``; other databases' long transactions do
-  not count), and the row is still not there;
-* on SQLite a gap is final at once: one writer at a time, ids handed out in commit order;
-* after ``HUB_EVENTS_GAP_TIMEOUT_SECONDS`` the stream stops waiting (and says so in the log); it
-  keeps looking for the row ten times as long and delivers it late if it comes.
+Ids become visible in commit order, not id order: rows read above a gap are held back until the
+gap is settled (``gaps`` says which ids are), then released in id order.
 
 ``safe`` -- every id at or below it is settled -- only grows.  A subscriber registered at
 ``safe`` is given exactly the events released after it, so a client's last event id is a cursor
-that loses nothing: ``after`` replays ``(after, safe]`` from the database and the live queue
-carries on above ``safe``, with no gap and no duplicate at the seam.
+that loses nothing: ``after`` replays ``(after, safe]`` from the database (``replay``: pages
+that resuming subscribers share) and the live queue carries on above ``safe``, with no gap and
+no duplicate at the seam.
 """
 
 from __future__ import annotations
@@ -25,17 +16,18 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter, OrderedDict, deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Hashable
-from dataclasses import dataclass
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.cases.models import CaseEvent
 from hub.db import utcnow
 from hub.events.delivery import Batch, Delivery, Direct, Outbox, Subscriber
+from hub.events.gaps import MIN_GAP_AGE, Gaps, take_snapshot
+from hub.events.replay import REPLAYS_AT_ONCE, Replay, ReplayPages
 from hub.events.sources import Source, owners
 from hub.observability import metrics
 from hub.whistles.models import WhistleEvent
@@ -48,42 +40,8 @@ E = TypeVar("E", bound=CaseEvent | WhistleEvent)
 F = TypeVar("F")
 
 BATCH = 500  # rows per read
-REPLAY_PAGE = 200  # rows per replay query
 PRIME_WINDOW = 1000  # PostgreSQL: ids below the top re-read at start-up, for open transactions
-MIN_GAP_AGE = 0.5  # seconds before a gap's horizon is taken (its writer surely has an xid by then)
 GAP_ROUND_SECONDS = 0.25  # how often to look again while a gap holds events back
-MAX_QUERY_RANGES = 50
-REPLAYS_AT_ONCE = 4
-REPLAY_PAGES_KEPT = 256
-LATE_WATCH_FACTOR = 10
-
-Replay = Callable[[int, int], Select[Any]]
-
-
-@dataclass(slots=True)
-class _Gap:
-    """Ids ``lo..hi`` missing below the highest id read."""
-
-    lo: int
-    hi: int
-    seen: float
-    horizon: int | None = None  # PostgreSQL: the next xid once the gap was old enough
-    blocking: bool = True  # False once given up on: still looked for, delivered late if found
-
-
-class _Snapshot(NamedTuple):
-    """PostgreSQL: the next xid, and the xids of this database's running transactions."""
-
-    xmax: int
-    running: tuple[int, ...]  # 32-bit, as pg_stat_activity shows them
-
-    def older_running(self, horizon: int) -> bool:
-        """Is a transaction that took its xid before ``horizon`` still running?
-
-        xids wrap at 2**32: compared the way PostgreSQL's TransactionIdPrecedes does.
-        """
-        low = horizon & 0xFFFFFFFF
-        return any((xid - low) & 0xFFFFFFFF >= 0x80000000 for xid in self.running)
 
 
 class Stream(Generic[E, F]):
@@ -102,21 +60,17 @@ class Stream(Generic[E, F]):
         self.source: Source[E, F] = source
         self.sessionmaker = sessionmaker
         self.dialect = dialect
-        self.gap_timeout = gap_timeout
         self.clock = clock
         self.safe = 0
-        self._read = 0
-        self._held: dict[int, E] = {}
-        self._gaps: list[_Gap] = []
-        self._before: _Snapshot | None = None  # taken after the last read, before the next
-        self._backdate = 0.0
+        self._ids: Gaps[E] = Gaps(source.kind, dialect=dialect, gap_timeout=gap_timeout)
         self._subscribers: set[Subscriber[E, F]] = set()
         self._outbox: Outbox = deque()  # events for subscribers written to directly, in order
         self.sent: Counter[str] = Counter()  # live events sent "direct" or by a "woken" task
         self.released: list[Callable[[int], None]] = []  # told each new ``safe`` (webhooks)
         self._wake = asyncio.Event()
-        self.gate = gate or asyncio.Semaphore(REPLAYS_AT_ONCE)  # database work of subscribing
-        self._pages: OrderedDict[Hashable, asyncio.Future[tuple[list[E], Batch]]] = OrderedDict()
+        self._replays: ReplayPages[E, F] = ReplayPages(
+            sessionmaker, gate or asyncio.Semaphore(REPLAYS_AT_ONCE)
+        )
 
     @property
     def kind(self) -> str:
@@ -137,15 +91,15 @@ class Stream(Generic[E, F]):
         async with self.sessionmaker() as session:
             top = int(await session.scalar(select(func.max(model.id))) or 0)
         window = PRIME_WINDOW if self.dialect == "postgresql" else 0
-        self._read = self.safe = max(0, top - window)
+        self._ids.read = self.safe = max(0, top - window)
         # Ids missing below the top are old (deleted rows, rolled-back inserts): take their
         # horizon at once, and read once more to settle those no open transaction holds.
-        self._backdate = MIN_GAP_AGE
+        self._ids.backdate = MIN_GAP_AGE
         try:
             await self.catch_up()
             await self.read_once()
         finally:
-            self._backdate = 0.0
+            self._ids.backdate = 0.0
 
     async def catch_up(self) -> None:
         while await self.read_once():
@@ -157,22 +111,22 @@ class Stream(Generic[E, F]):
         The facts subscribers are judged on are loaded when events are released, not when
         read: an event held behind a gap is judged on its case as it is when it goes out.
         """
-        model = self.source.model
+        model, ids = self.source.model, self._ids
         async with self.sessionmaker() as session:
-            query = select(model).where(self._unread()).order_by(model.id).limit(BATCH)
+            query = select(model).where(ids.unread(model.id)).order_by(model.id).limit(BATCH)
             rows = list((await session.scalars(query)).all())
-            snapshot = await _snapshot(session) if self.dialect == "postgresql" else None
+            snapshot = await take_snapshot(session) if self.dialect == "postgresql" else None
             now = self.clock()
-            late: list[E] = [row for row in rows if self._take(row, now)]
-            self._settle(now, snapshot)
-            ready, frontier = self._ready()
+            late: list[E] = [row for row in rows if ids.take(row, now)]
+            ids.settle(now, snapshot)
+            ready, frontier = ids.ready()
             going: list[E] = [*late, *ready]
             facts: dict[int, F] = {}
             try:
                 if going:
                     facts = await self.source.load_facts(session, owners(self.source, going))
             except BaseException:
-                self._held.update((row.id, row) for row in going)  # out next time, in order
+                ids.hold(going)  # out next time, in order
                 raise
         batch = Batch()
         for row in late:
@@ -191,83 +145,6 @@ class Stream(Generic[E, F]):
                 listener(frontier)
         await self._send_direct()
         return len(rows) == BATCH
-
-    def _unread(self) -> ColumnElement[bool]:
-        model = self.source.model
-        ranges = [(gap.lo, gap.hi) for gap in self._gaps]
-        if len(ranges) > MAX_QUERY_RANGES:  # one wide range for the tail; extra rows are skipped
-            ranges[MAX_QUERY_RANGES - 1 :] = [(ranges[MAX_QUERY_RANGES - 1][0], ranges[-1][1])]
-        return or_(model.id > self._read, *(model.id.between(lo, hi) for lo, hi in ranges))
-
-    def _take(self, row: E, now: float) -> bool:
-        """Hold a row read; True when it is late (its gap given up on): it goes out at once."""
-        key: int = row.id
-        if key > self._read:
-            if key > self._read + 1:
-                self._gaps.append(_Gap(self._read + 1, key - 1, now - self._backdate))
-            self._read = key
-        else:
-            gap = self._fill(key)
-            if gap is None:
-                return False  # read again through a widened range: already taken
-            if not gap.blocking:
-                return True
-        self._held[key] = row
-        return False
-
-    def _fill(self, key: int) -> _Gap | None:
-        """Remove ``key`` from the gap holding it; that gap, or None when in no gap."""
-        for index, gap in enumerate(self._gaps):
-            if gap.lo <= key <= gap.hi:
-                parts = [
-                    _Gap(lo, hi, gap.seen, gap.horizon, gap.blocking)
-                    for lo, hi in ((gap.lo, key - 1), (key + 1, gap.hi))
-                    if lo <= hi
-                ]
-                self._gaps[index : index + 1] = parts
-                return gap
-        return None
-
-    def _settle(self, now: float, snapshot: _Snapshot | None) -> None:
-        """Give up the gaps that are final, proven never to fill, or waited on too long."""
-        kept: list[_Gap] = []
-        for gap in self._gaps:
-            age = now - gap.seen
-            if gap.blocking and self._final(gap, age, snapshot):
-                continue
-            if gap.blocking and age >= self.gap_timeout:
-                gap.blocking = False
-                log.warning(
-                    "%s events %s..%s still uncommitted after %.0fs; delivering past them",
-                    self.kind,
-                    gap.lo,
-                    gap.hi,
-                    age,
-                )
-            if not gap.blocking and age >= self.gap_timeout * LATE_WATCH_FACTOR:
-                continue
-            kept.append(gap)
-        self._gaps = kept
-        self._before = snapshot
-
-    def _final(self, gap: _Gap, age: float, snapshot: _Snapshot | None) -> bool:
-        if self.dialect == "sqlite":
-            return True
-        if snapshot is None:
-            return False
-        before = self._before
-        if gap.horizon is not None and before is not None and not before.older_running(gap.horizon):
-            return True  # whoever could commit these ids was done before this read
-        if gap.horizon is None and age >= MIN_GAP_AGE:
-            gap.horizon = snapshot.xmax
-        return False
-
-    def _ready(self) -> tuple[list[E], int]:
-        """The held rows up to the first unsettled gap, in id order, and that frontier."""
-        blocked = [gap.lo for gap in self._gaps if gap.blocking]
-        frontier = min(blocked) - 1 if blocked else self._read
-        ready = [self._held.pop(key) for key in sorted(k for k in self._held if k <= frontier)]
-        return ready, frontier
 
     def _deliver(self, delivery: Delivery[E, F]) -> None:
         judged: dict[Hashable, bool] = {}  # per share: equal subscribers are judged once
@@ -320,16 +197,15 @@ class Stream(Generic[E, F]):
         model = self.source.model
         async with self.sessionmaker() as session:
             top = int(await session.scalar(select(func.max(model.id))) or 0)
-        if top < self._read:
+        if top < self._ids.read:
             log.warning("%s events above %s were deleted; following from there", self.kind, top)
-            self._read = self.safe = top
-            self._gaps.clear()
-            self._held.clear()
+            self._ids.restart(top)
+            self.safe = top
 
     async def run(self, poll_seconds: float) -> None:
         """Read whenever woken, every ``poll_seconds`` anyway, faster while a gap holds."""
         while True:
-            blocked = any(gap.blocking for gap in self._gaps)
+            blocked = self._ids.blocked
             timeout = min(poll_seconds, GAP_ROUND_SECONDS) if blocked else poll_seconds
             polled = False
             try:
@@ -379,7 +255,7 @@ class Stream(Generic[E, F]):
         Registers first, then replays ``(after, safe-at-registration]`` from the database,
         then goes live: the live queue holds exactly the events released after registration.
         """
-        watched = [(gap.lo, gap.hi) for gap in self._gaps if not gap.blocking]
+        watched = self._ids.given_up()
         subscriber = self.register(accepts, limit, share)
         start = subscriber.start
         if after is not None:
@@ -388,7 +264,7 @@ class Stream(Generic[E, F]):
             subscriber.ahead = max(start, after)
         try:
             if after is not None and after < start:
-                async for delivery in self._replay(replay, share, after, start):
+                async for delivery in self._replays.replay(replay, share, after, start):
                     key = delivery.row.id
                     if any(lo <= key <= hi for lo, hi in watched):
                         subscriber.replayed_late.add(key)
@@ -404,58 +280,6 @@ class Stream(Generic[E, F]):
         finally:
             subscriber.direct = None
             self.unregister(subscriber)
-
-    async def _replay(
-        self, replay: Replay, share: Hashable | None, after: int, upto: int
-    ) -> AsyncIterator[Delivery[E, F]]:
-        while after < upto:
-            rows, batch = await self._page(replay, share, after, upto)
-            if not rows:
-                return
-            for row in rows:
-                yield Delivery(row, None, batch)
-            after = rows[-1].id
-
-    async def _page(
-        self, replay: Replay, share: Hashable | None, after: int, upto: int
-    ) -> tuple[list[E], Batch]:
-        """One page of a replay, read once for every subscriber asking the same of it.
-
-        After a deploy thousands of clients resume at once, most from the same last event:
-        they share one query and one batch (so one execution of each replayed event, too).
-        The rows of ``(after, upto]`` are settled, so a page read a moment ago is still true.
-        """
-        key = None if share is None else (share, after, upto)
-        page = self._pages.get(key) if key is not None else None
-        if page is None:
-            page = asyncio.ensure_future(self._read_page(replay, after, upto))
-            page.add_done_callback(lambda done: self._forget_failed(key, done))
-            if key is not None:
-                self._pages[key] = page
-                if len(self._pages) > REPLAY_PAGES_KEPT:
-                    self._pages.popitem(last=False)
-        return await asyncio.shield(page)
-
-    async def _read_page(self, replay: Replay, after: int, upto: int) -> tuple[list[E], Batch]:
-        async with self.gate, self.sessionmaker() as session:
-            rows = list((await session.scalars(replay(after, upto).limit(REPLAY_PAGE))).all())
-        return rows, Batch()
-
-    def _forget_failed(self, key: Hashable | None, page: asyncio.Future[Any]) -> None:
-        if page.cancelled() or page.exception() is not None:
-            self._pages.pop(key, None)
-
-
-_SNAPSHOT = text(
-    "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint,"
-    " ARRAY(SELECT backend_xid::text::bigint FROM pg_stat_activity"
-    "       WHERE datname = current_database() AND backend_xid IS NOT NULL)"
-)
-
-
-async def _snapshot(session: AsyncSession) -> _Snapshot:
-    xmax, running = (await session.execute(_SNAPSHOT)).one()
-    return _Snapshot(int(xmax), tuple(int(xid) for xid in running))
 
 
 async def stop(tasks: list[asyncio.Task[None]]) -> None:

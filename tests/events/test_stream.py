@@ -22,8 +22,9 @@ from hub.cases.models import Case, CaseEvent
 from hub.config import Settings
 from hub.db import create_engine, create_sessionmaker
 from hub.events.delivery import Subscriber
+from hub.events.gaps import MIN_GAP_AGE
 from hub.events.sources import CASES, CaseFacts
-from hub.events.stream import MIN_GAP_AGE, Stream
+from hub.events.stream import Stream
 from tests.cases.factories import REPORT, Actors, ok
 from tests.conftest import GraphQLClient
 from tests.events.conftest import LiveHub
