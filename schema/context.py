@@ -5,24 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info as _Info
 
-from hub.auth.actors import Actor
-from hub.config import Settings
+from schema.core.context import RequestContext
 from schema.loaders import Loaders
 
 if TYPE_CHECKING:
     from hub.events.feed import EventFeed
-    from hub.geo.index import GeoIndex
 
 
 @dataclass
-class Context:
-    actor: Actor
-    settings: Settings
-    sessionmaker: async_sessionmaker[AsyncSession]
-    geo: GeoIndex
+class Context(RequestContext):
     feed: EventFeed = field(kw_only=True)  # the process's live events (where they stand)
     loaders: Loaders = field(init=False)
 

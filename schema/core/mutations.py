@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.audit import service as audit
 from hub.db import transaction, utcnow
 from hub.errors import ConflictError, DomainError
-from schema.context import Info
+from schema.core.context import AnyInfo, RequestContext
 from schema.core.errors import UserError, user_error
 
 T = TypeVar("T")
@@ -27,7 +27,7 @@ Work = Callable[[AsyncSession, dt.datetime], Awaitable[T]]
 
 
 async def run_mutation(
-    info: Info,
+    info: AnyInfo,
     operation: str,
     target: str | None,
     work: Work[T],
@@ -41,7 +41,7 @@ async def run_mutation(
     transaction that lost a race (ConflictError) left nothing and is run again. An unexpected
     fault is audited as INTERNAL with the correlation id the client is shown, then re-raised.
     """
-    context = info.context
+    context: RequestContext = info.context
     now = utcnow()
     try:
         for attempt in range(ATTEMPTS):
@@ -79,17 +79,18 @@ async def run_mutation(
 
 
 async def _record_fault(
-    info: Info, operation: str, target: str | None, now: dt.datetime, error: Exception
+    info: AnyInfo, operation: str, target: str | None, now: dt.datetime, error: Exception
 ) -> None:
     """An unexpected fault is on record too, under the id its client is shown (INTERNAL)."""
     correlation_id = uuid.uuid4().hex
     with contextlib.suppress(AttributeError):
         error.correlation_id = correlation_id  # type: ignore[attr-defined]
+    context: RequestContext = info.context
     try:
-        async with transaction(info.context.sessionmaker) as session:
+        async with transaction(context.sessionmaker) as session:
             audit.record(
                 session=session,
-                actor=info.context.actor,
+                actor=context.actor,
                 operation=operation,
                 target=target,
                 outcome="INTERNAL",

@@ -13,14 +13,14 @@ from hub.pagination import (
     PageRequest,
     decode_cursor,
 )
-from schema.context import Info
+from schema.core.context import AnyInfo
 
 MAX_PAGE = 100
 COUNT_FIELDS = frozenset({"totalCount", "totalCountPrecision"})
 
 
 def page_request(
-    info: Info, first: int, after: str | None, shape: Sequence[type] = BY_ID
+    info: AnyInfo, first: int, after: str | None, shape: Sequence[type] = BY_ID
 ) -> PageRequest:
     """The page asked for; ``shape`` is the list's sort key (what its cursors hold)."""
     if not 1 <= first <= MAX_PAGE:
@@ -32,7 +32,7 @@ def page_request(
     return PageRequest(first=first, after=key, count=counts_asked(info))
 
 
-def counts_asked(info: Info) -> bool:
+def counts_asked(info: AnyInfo) -> bool:
     """Whether this connection's selection asks for its total (fragments included)."""
     return any(_asks_count(field.selections) for field in info.selected_fields)
 

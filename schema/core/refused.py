@@ -18,7 +18,7 @@ from strawberry.types.graphql import OperationType
 from hub.audit import service as audit
 from hub.auth.actors import Actor
 from hub.db import transaction, utcnow
-from schema.context import Context
+from schema.core.context import RequestContext
 
 MAX_ROWS = 10
 # A document that does not parse but begins with the keyword (comments and commas aside).
@@ -37,7 +37,7 @@ class AuditRefusedMutations(SchemaExtension):
         yield
         execution = self.execution_context
         document, context = execution.graphql_document, execution.context
-        if not isinstance(context, Context):
+        if not isinstance(context, RequestContext):
             return
         result = execution.result
         errors = execution.pre_execution_errors or (
