@@ -131,24 +131,19 @@ def _errors(
             None,  # measuring stops one level past the limit: the true depth is unknown
             operation,
         )
-    if found.aliases > limits.max_aliases:
-        yield LimitExceededError(
-            "TOO_MANY_ALIASES",
-            f"The operation uses {found.aliases} aliases; at most {limits.max_aliases}"
-            " are allowed.",
-            limits.max_aliases,
-            found.aliases,
-            operation,
-        )
-    if found.directives > limits.max_directives:
-        yield LimitExceededError(
-            "TOO_MANY_DIRECTIVES",
-            f"The operation uses {found.directives} directives; at most"
-            f" {limits.max_directives} are allowed.",
-            limits.max_directives,
-            found.directives,
-            operation,
-        )
+    counted = (
+        ("TOO_MANY_ALIASES", "aliases", found.aliases, limits.max_aliases),
+        ("TOO_MANY_DIRECTIVES", "directives", found.directives, limits.max_directives),
+    )
+    for code, what, value, limit in counted:
+        if value > limit:
+            yield LimitExceededError(
+                code,
+                f"The operation uses {value} {what}; at most {limit} are allowed.",
+                limit,
+                value,
+                operation,
+            )
     if found.cost > limits.max_cost:
         yield LimitExceededError(
             "QUERY_TOO_COMPLEX",
