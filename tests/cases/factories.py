@@ -1,11 +1,21 @@
-"""Building cases through the API, as a client would."""
+"""Building cases through the API, as a client would; many at once through the batch path."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from hub.auth.actors import Role
-from tests.conftest import GraphQLClient, HubServer
+from hub.cases import service as cases
+from hub.config import Settings
+from hub.db import create_engine, create_sessionmaker
+from hub.demo.synthetic import Plan, generate
+from hub.geo.index import GeoIndex
+from tests.conftest import MUTABLE_TABLES, GraphQLClient, HubServer
 
 CASE_FIELDS = """
   number title status priority source reportedAt respondBy resolveBy respondedAt resolvedAt
@@ -131,3 +141,26 @@ async def refused(gql: GraphQLClient, query: str, token: str, **input: Any) -> s
     payload = await mutate(gql, query, token, **input)
     assert payload["errors"], payload
     return str(payload["errors"][0]["code"])
+
+
+@contextlib.asynccontextmanager
+async def synthetic_cases(
+    settings: Settings, plan: Plan, *, swept: bool = False
+) -> AsyncIterator[AsyncEngine]:
+    """The synthetic cases of ``plan``, written by the batch path (and ``swept`` for overdue as
+    of its end), on an engine of their own; on leaving, everything tests write is deleted."""
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    try:
+        geo = GeoIndex()
+        await geo.load(sessionmaker)
+        async with sessionmaker() as session, session.begin():
+            await generate(session=session, geo=geo, plan=plan)
+            if swept:
+                await cases.sweep_overdue(session=session, now=plan.end)
+        yield engine
+        async with engine.begin() as connection:
+            for table in MUTABLE_TABLES:
+                await connection.execute(text(f'DELETE FROM "{table}"'))
+    finally:
+        await engine.dispose()

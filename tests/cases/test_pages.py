@@ -9,16 +9,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from hub import pagination
 from hub.cases.models import Case, CaseJurisdiction, CaseStatus
 from hub.config import Settings
 from hub.db import create_engine, create_sessionmaker
-from hub.demo.synthetic import Plan, generate
-from hub.geo.index import GeoIndex
-from tests.cases.factories import DISPATCH, REPORT, Actors, ok
-from tests.conftest import MUTABLE_TABLES, GraphQLClient, HubServer, quiet_hub
+from hub.demo.synthetic import Plan
+from tests.cases.factories import DISPATCH, REPORT, Actors, ok, synthetic_cases
+from tests.conftest import GraphQLClient, HubServer, quiet_hub
 
 XICHENG, FENGTAI = "110102", "110106"
 ACROSS = {  # from Xicheng into Fengtai
@@ -40,20 +39,9 @@ query($filter: CaseFilterInput, $first: Int!, $after: String) {
 @pytest.fixture(scope="module")
 async def month(settings: Settings) -> AsyncIterator[None]:
     """3,000 synthetic cases over a month, left behind for this module only."""
-    engine = create_engine(settings.database_url)
-    sessionmaker = create_sessionmaker(engine)
-    try:
-        geo = GeoIndex()
-        await geo.load(sessionmaker)
-        end = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
-        async with sessionmaker() as session, session.begin():
-            await generate(session=session, geo=geo, plan=Plan(per_day=100, days=30, end=end))
+    end = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    async with synthetic_cases(settings, Plan(per_day=100, days=30, end=end)):
         yield
-        async with engine.begin() as connection:
-            for table in MUTABLE_TABLES:
-                await connection.execute(text(f'DELETE FROM "{table}"'))
-    finally:
-        await engine.dispose()
 
 
 async def _reference(settings: Settings, *conditions: Any) -> list[str]:

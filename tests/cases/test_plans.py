@@ -20,10 +20,9 @@ from hub.cases import service as cases
 from hub.cases.models import Case, CaseDispatch, CaseJurisdiction
 from hub.config import Settings
 from hub.db import create_engine, create_sessionmaker
-from hub.demo.synthetic import Plan, generate
-from hub.geo.index import GeoIndex
-from tests.cases.factories import Actors
-from tests.conftest import MUTABLE_TABLES, GraphQLClient, HubServer
+from hub.demo.synthetic import Plan
+from tests.cases.factories import Actors, synthetic_cases
+from tests.conftest import GraphQLClient, HubServer
 from tests.support.server import serve_in_thread
 
 # Plans are checked on PostgreSQL, the production database (left out, not skipped, on SQLite).
@@ -53,16 +52,9 @@ def _copy(table: Any, changed: dict[str, str], originals: str) -> str:
 async def crowd(settings: Settings) -> AsyncIterator[None]:
     """A few months of synthetic cases: written by the batch path (swept for overdue), then
     copied in the database, then vacuumed and analysed."""
-    engine = create_engine(settings.database_url)
-    sessionmaker = create_sessionmaker(engine)
-    try:
-        geo = GeoIndex()
-        await geo.load(sessionmaker)
-        end = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
-        async with sessionmaker() as session, session.begin():
-            plan = Plan(per_day=WRITTEN // 30, days=30, end=end)
-            await generate(session=session, geo=geo, plan=plan)
-            await cases.sweep_overdue(session=session, now=end)
+    end = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    plan = Plan(per_day=WRITTEN // 30, days=30, end=end)
+    async with synthetic_cases(settings, plan, swept=True) as engine:
         month = "g * interval '30 days'"
         async with engine.begin() as connection:
             copies = {
@@ -80,11 +72,6 @@ async def crowd(settings: Settings) -> AsyncIterator[None]:
                 # as autovacuum would: statistics, and the trigram indexes' pending entries merged
                 await connection.execute(text(f'VACUUM ANALYZE "{table}"'))
         yield
-        async with engine.begin() as connection:
-            for table in MUTABLE_TABLES:
-                await connection.execute(text(f'DELETE FROM "{table}"'))
-    finally:
-        await engine.dispose()
 
 
 class Recorder:
