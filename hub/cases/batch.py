@@ -164,26 +164,6 @@ def _record(actor: Actor) -> dict[str, Any]:
     return actor.as_record()
 
 
-class _Timeline:
-    """A new case's events, as rows."""
-
-    def __init__(self) -> None:
-        self.rows: list[Row] = []
-
-    def __call__(
-        self,
-        type_: str,
-        actor: Actor,
-        *,
-        at: dt.datetime,
-        note: str | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> None:
-        self.rows.append(
-            {"type": type_, "at": at, "actor": _record(actor), "note": note, "data": data}
-        )
-
-
 _ACTION_OF_STEP = {
     StepKind.DISPATCH: CaseAction.DISPATCH,
     StepKind.FEEDBACK: CaseAction.FEEDBACK,
@@ -201,7 +181,8 @@ class _Progress:
         self.dispatches: dict[str, _DispatchRow] = {}
         self.returns: list[Row] = []
         self.extensions: list[_ExtensionRow] = []
-        self.timeline = _Timeline()
+        self.events: list[Row] = []
+        self.timeline = lifecycle.Timeline(self.events.append, record=_record)
         lifecycle.reported(case, actors.system, self.timeline)
 
     def run(self, update: CaseUpdate, *, versioned: bool, allowed: set[StepKind]) -> None:
@@ -406,7 +387,7 @@ async def report_many(
             fields = dispatch.__dict__
             fields["case_id"] = case_id
             dispatches.append(fields)
-        for event in moved.timeline.rows:
+        for event in moved.events:
             event["case_id"] = case_id
             events.append(event)
         returns += ({**row, "case_id": case_id} for row in moved.returns)

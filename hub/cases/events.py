@@ -12,6 +12,11 @@ from hub.cases.lifecycle import Timeline
 from hub.cases.models import Case, CaseEvent
 
 
+def timeline_of(session: AsyncSession, case: Case) -> Timeline:
+    """The case's timeline in the session, for ``hub.cases.lifecycle``'s steps."""
+    return Timeline(lambda fields: session.add(CaseEvent(case_id=case.id, **fields)))
+
+
 def add_event(
     session: AsyncSession,
     case: Case,
@@ -21,25 +26,6 @@ def add_event(
     at: dt.datetime,
     note: str | None = None,
     data: dict[str, Any] | None = None,
-) -> CaseEvent:
-    event = CaseEvent(
-        case_id=case.id, type=type_, at=at, actor=actor.as_record(), note=note, data=data
-    )
-    session.add(event)
-    return event
-
-
-def timeline_of(session: AsyncSession, case: Case) -> Timeline:
-    """The case's timeline in the session, for ``hub.cases.lifecycle``'s steps."""
-
-    def add(
-        type_: str,
-        actor: Actor,
-        *,
-        at: dt.datetime,
-        note: str | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> None:
-        add_event(session, case, type_, actor, at=at, note=note, data=data)
-
-    return add
+) -> None:
+    """One event on the case's timeline, for a step outside ``hub.cases.lifecycle``."""
+    timeline_of(session, case)(type_, actor, at=at, note=note, data=data)

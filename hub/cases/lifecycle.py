@@ -9,7 +9,7 @@ goes through ``rules.next_status`` and tells the timeline what happened; neither
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from hub.auth.actors import Actor
@@ -100,8 +100,20 @@ class ExtensionState(Protocol):
     decision_note: str | None
 
 
-class Timeline(Protocol):
-    """Where a step's event goes (``hub.cases.events.add_event`` or a batch's list)."""
+class Timeline:
+    """Where a step's events go, each as its columns (``type at actor note data``): the case's
+    session (``hub.cases.events.timeline_of``) or a batch's list of rows.
+
+    ``record`` turns the actor into the event's ``actor`` column (a batch caches it per actor).
+    """
+
+    def __init__(
+        self,
+        write: Callable[[dict[str, Any]], object],
+        record: Callable[[Actor], dict[str, Any]] = Actor.as_record,
+    ) -> None:
+        self._write = write
+        self._record = record
 
     def __call__(
         self,
@@ -111,7 +123,10 @@ class Timeline(Protocol):
         at: dt.datetime,
         note: str | None = None,
         data: dict[str, Any] | None = None,
-    ) -> None: ...
+    ) -> None:
+        self._write(
+            {"type": type_, "at": at, "actor": self._record(actor), "note": note, "data": data}
+        )
 
 
 def move(case: CaseState, transition: CaseTransition, now: dt.datetime) -> None:
