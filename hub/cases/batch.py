@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,10 +34,7 @@ from hub.cases.models import (
     CaseSource,
     CaseStatus,
     Decision,
-    DispatchRole,
-    DispatchStatus,
     Priority,
-    WarningLevel,
 )
 from hub.cases.progress import CaseUpdate, Stage, Step, StepActors, StepKind, plan
 from hub.categories.models import Category
@@ -99,63 +96,26 @@ class Names:
         return cls(categories, streets)
 
 
-class _CaseRow:
-    """A new case's row, changed in place by the lifecycle: its attributes are its columns
-    (those ``lifecycle.CaseState`` names, declared again for the type checker)."""
-
-    number: str
-    status: CaseStatus
-    source: CaseSource
-    subdistrict_code: str
-    reported_at: dt.datetime
-    updated_at: dt.datetime
-    responded_at: dt.datetime | None
-    resolved_at: dt.datetime | None
-    closed_at: dt.datetime | None
-    feedback_resolved: bool | None
-    feedback_satisfied: bool | None
-    feedback_comment: str | None
-    feedback_at: dt.datetime | None
-    reopen_count: int
-    warning_level: WarningLevel
-    resolve_by: dt.datetime | None
-    warn_at: dt.datetime | None
-    resolve_overdue: bool
+class _Fields:
+    """A new row the lifecycle changes in place: its attributes are its columns (the row is its
+    ``__dict__``), those of ``lifecycle.CaseState``, ``DispatchState`` or ``ExtensionState``."""
 
     def __init__(self, fields: Row) -> None:
         self.__dict__ = fields
 
 
-class _ExtensionRow:
-    """A new extension's row (``lifecycle.ExtensionState``), as ``extension_requested`` made it."""
-
-    until: dt.datetime
-    decision: Decision
-    decided_at: dt.datetime | None
-    decided_by: dict[str, Any] | None
-    decision_note: str | None
-
-    def __init__(self, fields: Row) -> None:
-        self.__dict__ = fields
+def _case_row(fields: Row) -> lifecycle.CaseState:
+    return cast(lifecycle.CaseState, _Fields(fields))
 
 
-class _DispatchRow:
-    """A new dispatch's row (``lifecycle.DispatchState``), made complete by ``assign``."""
+def _dispatch_row(fields: Row) -> lifecycle.DispatchState:
+    """Made complete by ``lifecycle.assign``."""
+    return cast(lifecycle.DispatchState, _Fields(fields))
 
-    department_code: str
-    status: DispatchStatus
-    role: DispatchRole
-    note: str | None
-    dispatched_at: dt.datetime
-    sign_by: dt.datetime | None
-    signed_at: dt.datetime | None
-    sign_overdue: bool
-    ruled: bool
-    responded_at: dt.datetime | None
-    resolved_at: dt.datetime | None
 
-    def __init__(self, fields: Row) -> None:
-        self.__dict__ = fields
+def _extension_row(fields: Row) -> lifecycle.ExtensionState:
+    """As ``lifecycle.extension_requested`` made it."""
+    return cast(lifecycle.ExtensionState, _Fields(fields))
 
 
 @cache
@@ -175,12 +135,12 @@ _ACTION_OF_STEP = {
 class _Progress:
     """One new case moved through the lifecycle in memory."""
 
-    def __init__(self, case: _CaseRow, actors: StepActors) -> None:
+    def __init__(self, case: lifecycle.CaseState, actors: StepActors) -> None:
         self.case = case
         self.actors = actors
-        self.dispatches: dict[str, _DispatchRow] = {}
+        self.dispatches: dict[str, lifecycle.DispatchState] = {}
         self.returns: list[Row] = []
-        self.extensions: list[_ExtensionRow] = []
+        self.extensions: list[lifecycle.ExtensionState] = []
         self.events: list[Row] = []
         self.timeline = lifecycle.Timeline(self.events.append, record=_record)
         lifecycle.reported(case, actors.system, self.timeline)
@@ -235,7 +195,7 @@ class _Progress:
                 now=at,
                 timeline=timeline,
             )
-            self.extensions.append(_ExtensionRow(fields))
+            self.extensions.append(_extension_row(fields))
         else:
             [pending_row] = [r for r in self.extensions if r.decision is Decision.PENDING]
             lifecycle.extension_reviewed(
@@ -257,7 +217,7 @@ class _Progress:
             leads = lifecycle.leader(case, self.dispatches.values(), fresh, None)
             sent = []
             for code in fresh:
-                row = self.dispatches[code] = _DispatchRow({"department_code": code})
+                row = self.dispatches[code] = _dispatch_row({"department_code": code})
                 lifecycle.assign(row, leads=code == leads, note=update.dispatch_note, now=at)
                 sent.append(row)
             note = update.dispatch_note
@@ -355,7 +315,7 @@ async def report_many(
             policy=policy,
             now=now,
         )
-        moved = _Progress(_CaseRow(row), actors)
+        moved = _Progress(_case_row(row), actors)
         moved.run(record.update, versioned=versioned, allowed=allowed)
         cases.append(row)
         progress.append(moved)
