@@ -27,13 +27,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections import Counter, OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, NamedTuple, cast
 
-from graphql import GraphQLError, GraphQLFormattedError, get_operation_ast, parse
-from graphql import OperationType as OperationKind
+from graphql import GraphQLFormattedError
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
@@ -52,17 +51,14 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     PingMessage,
     PongMessage,
 )
-from strawberry.types.execution import ExecutionResult, PreExecutionError
-from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from hub.auth.tokens import InvalidTokenError, SigningKeysUnavailableError, authenticate_async
 from hub.config import Settings
-from hub.errors import ErrorCode
 from hub.events.frames import EXTENSION, Frames, text_frame
 from hub.http.inputs import inspect_json, inspect_text
 from hub.observability import metrics
-from schema.core.errors import PublicError
+from schema.live.admission import SocketCounter, SubscriptionsOnly, well_formed
 from schema.live.context import LiveContext
 from schema.live.sender import OUTLET
 
@@ -75,7 +71,6 @@ TOO_MANY_SOCKETS = 4429
 TRY_AGAIN_LATER = 1013
 RECENT_RESULTS = 256  # encoded results kept: one per event and kind of subscriber, recently
 FRAMES_PER_RESULT = 8  # framed messages kept per result: most clients number operations 1, 2...
-MAX_PEEK_TOKENS = 10_000  # looking at the operation's type; the schema's own limits come after
 
 
 class _Refusal(Exception):  # noqa: N818 -- an outcome, not a bug
@@ -87,85 +82,12 @@ class _Refusal(Exception):  # noqa: N818 -- an outcome, not a bug
         self.reason = reason
 
 
-class SocketCounter:
-    """Open sockets per token (or client address); refuses beyond ``limit``."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.open: Counter[str] = Counter()
-
-    def acquire(self, key: str) -> bool:
-        if self.open[key] >= self.limit:
-            return False
-        self.open[key] += 1
-        return True
-
-    def release(self, key: str) -> None:
-        self.open[key] -= 1
-        if self.open[key] <= 0:
-            del self.open[key]
-
-
-class _SubscriptionsOnly:
-    """The schema as a socket runs it: subscriptions only, each with a context of its own."""
-
-    def __init__(self, schema: BaseSchema) -> None:
-        self._schema = schema
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._schema, name)
-
-    async def stream(self, query: str | None, *, context_value: Any = None, **options: Any) -> Any:
-        kind = _operation_type(query, options.get("operation_name"))
-        if kind not in (None, OperationKind.SUBSCRIPTION):
-            assert kind is not None
-            return _refused(
-                PublicError(
-                    ErrorCode.SUBSCRIPTIONS_ONLY,
-                    f"A {kind.value} goes over HTTP (POST /graphql); the WebSocket carries"
-                    " subscriptions only.",
-                )
-            )
-        if isinstance(context_value, LiveContext):
-            context_value = context_value.for_operation()
-        options["allowed_operation_types"] = (OperationType.SUBSCRIPTION,)
-        return await self._schema.stream(query, context_value=context_value, **options)
-
-
-def _operation_type(query: str | None, name: object) -> OperationKind | None:
-    """The operation's type; None when unclear (strawberry then reports why, as usual)."""
-    try:
-        document = parse(query or "", no_location=True, max_tokens=MAX_PEEK_TOKENS)
-        operation = get_operation_ast(document, name if isinstance(name, str) else None)
-    except GraphQLError:
-        return None
-    return operation.operation if operation is not None else None
-
-
-async def _refused(error: GraphQLError) -> AsyncIterator[ExecutionResult]:
-    yield PreExecutionError(data=None, errors=[error])
-
-
-def _well_formed(message: object) -> bool:
-    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        return False
-    if message["type"] != "subscribe":
-        return True
-    payload = message.get("payload")
-    return (
-        isinstance(message.get("id"), str)
-        and isinstance(payload, dict)
-        and isinstance(payload.get("query"), str)
-        and isinstance(payload.get("variables") or {}, dict)
-    )
-
-
 class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
     """strawberry's protocol handler, with server pings and custom closing refusals."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.schema = cast("BaseSchema", _SubscriptionsOnly(self.schema))
+        self.schema = cast("BaseSchema", SubscriptionsOnly(self.schema))
         socket = cast("ASGIWebSocketAdapter", self.websocket).ws
         extensions = socket.scope.get("extensions") or {}
         self.frames: Frames | None = extensions.get(EXTENSION)
@@ -180,7 +102,7 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
 
     async def handle_message(self, message: Message) -> None:
         """Refuse malformed frames with 4400; strawberry assumes a well-shaped object."""
-        if not _well_formed(message):
+        if not well_formed(message):
             await self.handle_invalid_message("Failed to parse message")
             return
         if message["type"] == "subscribe" and (

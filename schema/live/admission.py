@@ -1,0 +1,95 @@
+"""What a socket may carry: how many sockets a token opens, which operations, which messages."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+from graphql import GraphQLError, get_operation_ast, parse
+from graphql import OperationType as OperationKind
+from strawberry.schema import BaseSchema
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.graphql import OperationType
+
+from hub.errors import ErrorCode
+from schema.core.errors import PublicError
+from schema.live.context import LiveContext
+
+__all__ = ["SocketCounter", "SubscriptionsOnly", "well_formed"]
+
+MAX_PEEK_TOKENS = 10_000  # looking at the operation's type; the schema's own limits come after
+
+
+class SocketCounter:
+    """Open sockets per token (or client address); refuses beyond ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.open: Counter[str] = Counter()
+
+    def acquire(self, key: str) -> bool:
+        if self.open[key] >= self.limit:
+            return False
+        self.open[key] += 1
+        return True
+
+    def release(self, key: str) -> None:
+        self.open[key] -= 1
+        if self.open[key] <= 0:
+            del self.open[key]
+
+
+class SubscriptionsOnly:
+    """The schema as a socket runs it: subscriptions only, each with a context of its own."""
+
+    def __init__(self, schema: BaseSchema) -> None:
+        self._schema = schema
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._schema, name)
+
+    async def stream(self, query: str | None, *, context_value: Any = None, **options: Any) -> Any:
+        kind = _operation_type(query, options.get("operation_name"))
+        if kind not in (None, OperationKind.SUBSCRIPTION):
+            assert kind is not None
+            return _refused(
+                PublicError(
+                    ErrorCode.SUBSCRIPTIONS_ONLY,
+                    f"A {kind.value} goes over HTTP (POST /graphql); the WebSocket carries"
+                    " subscriptions only.",
+                )
+            )
+        if isinstance(context_value, LiveContext):
+            context_value = context_value.for_operation()
+        options["allowed_operation_types"] = (OperationType.SUBSCRIPTION,)
+        return await self._schema.stream(query, context_value=context_value, **options)
+
+
+def _operation_type(query: str | None, name: object) -> OperationKind | None:
+    """The operation's type; None when unclear (strawberry then reports why, as usual)."""
+    try:
+        document = parse(query or "", no_location=True, max_tokens=MAX_PEEK_TOKENS)
+        operation = get_operation_ast(document, name if isinstance(name, str) else None)
+    except GraphQLError:
+        return None
+    return operation.operation if operation is not None else None
+
+
+async def _refused(error: GraphQLError) -> AsyncIterator[ExecutionResult]:
+    yield PreExecutionError(data=None, errors=[error])
+
+
+def well_formed(message: object) -> bool:
+    """A ``graphql-transport-ws`` message the handler can read (a ``subscribe`` in full)."""
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return False
+    if message["type"] != "subscribe":
+        return True
+    payload = message.get("payload")
+    return (
+        isinstance(message.get("id"), str)
+        and isinstance(payload, dict)
+        and isinstance(payload.get("query"), str)
+        and isinstance(payload.get("variables") or {}, dict)
+    )
