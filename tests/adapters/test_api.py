@@ -26,7 +26,8 @@ NODE = "query($id: ID!) { node(id: $id) { ... on AdapterRun { adapter read } } }
 
 
 @pytest.fixture
-def two_runs(hub_server: HubServer, tmp_path: Path) -> None:
+def two_runs(clean: None, hub_server: HubServer, tmp_path: Path) -> None:
+    """Two syncs of one export, after ``clean`` has emptied the tables (else it empties them)."""
     path = make_hotline_export(20, seed=11).write_jsonl(tmp_path / "orders.jsonl")
     url = hub_server.settings.database_url
     for extra in ((), ("--restart",)):
