@@ -175,9 +175,8 @@ async def summoned(*, session: AsyncSession, codes: Sequence[int]) -> dict[int, 
 
 def require_case_action(actor: Actor, action: CaseAction) -> None:
     if actor.role not in CASE_ACTIONS[action]:
-        raise PermissionDeniedError(
-            f"a {actor.role or 'anonymous'} actor may not {action.lower()} cases"
-        )
+        who = f"a {actor.role} actor" if actor.role else "a caller without a token"
+        raise PermissionDeniedError(f"{who} may not {action.lower()} cases")
 
 
 def require_report_scope(actor: Actor, subdistrict_code: str, grid_code: str | None) -> None:
