@@ -242,6 +242,9 @@ class CaseAdapter(Adapter[SettingsT, CursorT, CaseRecord]):
             returning=frozenset(
                 row.department_code for row in dispatches if row.status is DispatchStatus.RETURNED
             ),
+            withdrawn=frozenset(
+                row.department_code for row in dispatches if row.status is DispatchStatus.WITHDRAWN
+            ),
             extensions=await self._extensions(session, case) if update.extension else None,
             update=update,
             since=last or case.reported_at,

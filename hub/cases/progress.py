@@ -124,6 +124,7 @@ def plan(
     versioned: bool = True,
     signed: frozenset[str] = frozenset(),
     returning: frozenset[str] = frozenset(),
+    withdrawn: frozenset[str] = frozenset(),
     extensions: dict[dt.datetime, Decision] | None = None,
 ) -> list[Step]:
     """The steps from ``status`` to ``update.stage``; times never run backwards from ``since``.
@@ -131,20 +132,24 @@ def plan(
     ``returning`` are the units whose return awaits the dispatcher's ruling in the hub, and
     ``extensions`` the hub's extensions of the case (new deadline → decision). A return the
     source no longer shows was ruled: accepted if the unit is no longer named (the units named
-    instead are sent at once), rejected (审定) if it still is.
+    instead are sent at once), rejected (审定) if it still is. A source back at RECEIVED (待派单)
+    naming no unit, while every unit still on the case (``dispatched`` less ``withdrawn``) awaits
+    a ruling, says the centre accepted those returns and has not sent the order on yet.
 
     A source that says less than the hub has is a regression: an error for a versioned source
     (a newer version contradicts the hub), nothing to do for an unversioned one (an old record).
     """
     current = STAGE_OF_STATUS[status]
     target = update.stage
+    clock = _Clock(since)
+    if _handed_back(current, target, update, dispatched - withdrawn, returning):
+        return _rulings(update, returning, (), clock)
     if target < current or (target == Stage.VISITED and current == Stage.CLOSED):
         if versioned and target < current:
             raise StatusRegressionError(
                 f"the source says {target.name} but the hub has the case {status}"
             )
         return []
-    clock = _Clock(since)
     steps: list[Step] = []
     fresh = tuple(code for code in update.departments if code not in dispatched)
     ruled = _rulings(update, returning, fresh, clock)
@@ -177,6 +182,18 @@ def plan(
     elif target == Stage.CLOSED and current < Stage.CLOSED:
         steps.append(Step(StepKind.CLOSE, clock(update.closed_at)))
     return steps
+
+
+def _handed_back(
+    current: Stage,
+    target: Stage,
+    update: CaseUpdate,
+    live: frozenset[str],
+    returning: frozenset[str],
+) -> bool:
+    """Every unit on the case returned it, and the centre accepted, sending it on to no one."""
+    back_at_intake = target == Stage.RECEIVED and current == Stage.DISPATCHED
+    return back_at_intake and bool(live) and live <= returning and not update.departments
 
 
 def _rulings(

@@ -222,3 +222,59 @@ async def test_the_sample_exports_returns_and_extensions_and_their_bad_values(
     assert reasons["BAD-EXTENSION-STATUS"].startswith("REJECTED: extension_status is not one")
     assert reasons["BAD-EXTENSION-LONG"].startswith("INVALID_EXTENSION: ")
     assert not any("INTERNAL" in reason for reason in reasons.values())
+
+
+async def test_an_order_back_at_intake_after_its_return_was_accepted_waits_for_a_unit(
+    gql: GraphQLClient, hub_server: HubServer, tmp_path: Path
+) -> None:
+    url = hub_server.settings.database_url
+    sync = ("sync", "hotline-12345", "--source")
+    returned = _row(
+        "RET-D",
+        status="已退单",
+        return_reason="职能不符",
+        returned_at="2026-11-16 11:00:00",
+        updated_at="2026-11-16 11:00:00",
+    )
+    done = hub(
+        *sync, str(HotlineExport(rows=[returned]).write_jsonl(tmp_path / "1.jsonl")), url=url
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    # when the centre accepts the return and the order waits for a unit again (待派单, no handler)
+    back = _row("RET-D", status="待派单", handler="", updated_at="2026-11-16 13:00:00")
+    done = hub(*sync, str(HotlineExport(rows=[back]).write_jsonl(tmp_path / "2.jsonl")), url=url)
+    assert done.returncode == 0, done.stderr + done.stdout
+    # then the hub holds it as received, the unit's dispatch withdrawn, the return accepted
+    d = await _order(gql, hub_server, "RET-D")
+    assert d["status"] == "RECEIVED"
+    assert _types(d)[-1] == "RETURN_APPROVED"
+    assert [(x["department"]["code"], x["status"]) for x in d["dispatches"]] == [(UM, "WITHDRAWN")]
+    assert [(r["decision"], r["redispatchedTo"]) for r in d["returns"]] == [("APPROVED", [])]
+    assert await scalar(url, "SELECT count(*) FROM adapter_quarantine") == 0
+    # and when it is sent on to housing, it is dispatched there
+    sent = _row("RET-D", status="已派单", handler=HOUSING_NAME, updated_at="2026-11-16 15:00:00")
+    done = hub(*sync, str(HotlineExport(rows=[sent]).write_jsonl(tmp_path / "3.jsonl")), url=url)
+    assert done.returncode == 0, done.stderr + done.stdout
+    d = await _order(gql, hub_server, "RET-D")
+    assert d["status"] == "DISPATCHED"
+    assert {x["department"]["code"]: x["status"] for x in d["dispatches"]} == {
+        UM: "WITHDRAWN",
+        HOUSING: "DISPATCHED",
+    }
+
+
+async def test_an_order_back_at_intake_while_a_unit_still_holds_it_is_quarantined(
+    gql: GraphQLClient, hub_server: HubServer, tmp_path: Path
+) -> None:
+    url = hub_server.settings.database_url
+    sync = ("sync", "hotline-12345", "--source")
+    sent = _row("RET-E", status="已派单", updated_at="2026-11-16 11:00:00")
+    done = hub(*sync, str(HotlineExport(rows=[sent]).write_jsonl(tmp_path / "1.jsonl")), url=url)
+    assert done.returncode == 0, done.stderr + done.stdout
+    # a newer version back at 待派单 while the unit has not returned it contradicts the hub
+    back = _row("RET-E", status="待派单", handler="", updated_at="2026-11-16 13:00:00")
+    hub(*sync, str(HotlineExport(rows=[back]).write_jsonl(tmp_path / "2.jsonl")), url=url)
+    e = await _order(gql, hub_server, "RET-E")
+    assert e["status"] == "DISPATCHED"
+    reason = await scalar(url, "SELECT reason FROM adapter_quarantine")
+    assert "says RECEIVED but the hub has the case DISPATCHED" in reason
