@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
@@ -21,13 +19,12 @@ from adapters import UnknownAdapterError, adapter_class, registered
 from adapters.contract import AdapterContext, Batch, describe_settings
 from adapters.models import AdapterRun, QuarantinedRecord, RunStatus
 from adapters.runner import AnyAdapter, retry_quarantine, sync
+from hub.commands.options import console
 from hub.config import get_settings
 from hub.db import create_engine, create_sessionmaker, utcnow
 from hub.events.feed import announce_commits
 from hub.geo.index import GeoIndex
 
-# In a log file nothing is wrapped at 80 columns: a line per line.
-console = Console(width=None if sys.stdout.isatty() else 10_000)
 # Tests kill a sync half-way with this: the process ends abruptly after N committed batches.
 CRASH_AFTER = "HUB_SYNC_CRASH_AFTER"
 

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,6 +18,7 @@ from adapters.cli import _options
 from adapters.contract import AdapterContext
 from adapters.models import AdapterRun
 from adapters.runner import sync
+from hub.commands.options import console
 from hub.config import Settings, get_settings
 from hub.connections import service
 from hub.connections.models import StandingConnection
@@ -28,7 +28,6 @@ from hub.db import create_engine, create_sessionmaker, transaction, utcnow
 from hub.errors import DomainError
 from hub.geo.index import GeoIndex
 
-console = Console(soft_wrap=True)
 connections_app = typer.Typer(
     help="Standing connections: adapters pulled on a schedule by every hub process.",
     no_args_is_help=True,
