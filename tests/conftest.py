@@ -227,7 +227,7 @@ MUTABLE_TABLES = (
 )
 
 
-async def _empty_mutable_tables(database_url: str) -> None:
+async def empty_mutable_tables(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         async with engine.begin() as connection:
@@ -248,9 +248,9 @@ async def clean(settings: Settings) -> AsyncIterator[None]:
     Emptied before as well as after: under xdist a worker's files come in no fixed order, and a
     file whose tests do not clean up may run just before this one.
     """
-    await _empty_mutable_tables(settings.database_url)
+    await empty_mutable_tables(settings.database_url)
     yield
-    await _empty_mutable_tables(settings.database_url)
+    await empty_mutable_tables(settings.database_url)
 
 
 @contextmanager

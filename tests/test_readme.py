@@ -13,6 +13,7 @@ import re
 import selectors
 import subprocess
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import pytest
 from hub.auth.actors import Role
 from hub.db import create_engine, create_sessionmaker
 from hub.demo.load import load_demo_data
-from tests.conftest import TEST_SECRET, GraphQLClient, HubServer
+from tests.conftest import TEST_SECRET, GraphQLClient, HubServer, empty_mutable_tables
 
 ROOT = Path(__file__).parents[1]
 README = (ROOT / "README.md").read_text("utf-8")
@@ -44,15 +45,19 @@ def documents(example: str) -> list[str]:
     return [part for part in parts if part.strip()]
 
 
-@pytest.fixture
-async def demo(hub_server: HubServer, clean: None) -> HubServer:
-    """The shared hub with the demo's stories (no synthetic month) loaded beside Beijing."""
-    engine = create_engine(hub_server.settings.database_url)
+@pytest.fixture(scope="module")
+async def demo(hub_server: HubServer) -> AsyncIterator[HubServer]:
+    """The shared hub with the demo's stories (no synthetic month) loaded beside Beijing, once
+    for this file's examples; the database is emptied of them before and after."""
+    url = hub_server.settings.database_url
+    await empty_mutable_tables(url)
+    engine = create_engine(url)
     try:
         await load_demo_data(create_sessionmaker(engine), hub_server.settings, cases_per_day=0)
     finally:
         await engine.dispose()
-    return hub_server
+    yield hub_server
+    await empty_mutable_tables(url)
 
 
 def sh(script: str, server: HubServer) -> str:
