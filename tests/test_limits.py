@@ -177,6 +177,26 @@ async def test_page_sizes_passed_as_variables_count_too(client: httpx.AsyncClien
     assert len(small.json()["data"]["jurisdictions"]["nodes"]) == 2
 
 
+async def test_a_text_that_passed_once_is_judged_again_by_its_new_variables(
+    client: httpx.AsyncClient,
+) -> None:
+    query = """query($outer: Int!, $inner: Int = 100) { jurisdictions(first: $outer) {
+        nodes { grids(first: $inner) { nodes { code } } } } } # asked again"""
+    for _ in range(2):
+        small = await post(client, {"query": query, "variables": {"outer": 2, "inner": 3}})
+        assert small.status_code == 200, small.text
+    # the same text, valid as a document, is still refused for what these variables would cost
+    assert_refused(
+        await post(client, {"query": query, "variables": {"outer": 100}}), "QUERY_TOO_COMPLEX"
+    )
+    # and a text that failed validation fails again, with the same error
+    wrong = "{ jurisdictions(first: 2) { nodes { nosuchfield } } }"
+    first = await post(client, {"query": wrong})
+    again = await post(client, {"query": wrong})
+    assert first.json() == again.json()
+    assert first.status_code == again.status_code == 400
+
+
 async def test_a_realistic_nested_query_fits_the_limits(client: httpx.AsyncClient) -> None:
     query = """{ jurisdictions(level: DISTRICT, first: 16) { totalCount edges { node {
         code name children { code name }

@@ -7,20 +7,23 @@ introspection rules, and drops field suggestions when they would spell out a hid
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from graphql import (
-    ASTValidationRule,
     DocumentNode,
     FieldNode,
     GraphQLError,
+    GraphQLSchema,
     OperationDefinitionNode,
     ValidationContext,
     ValidationRule,
+    validate,
 )
 from graphql.validation.rules.max_introspection_depth_rule import MaxIntrospectionDepthRule
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
 
 from schema.core.limits import SATURATED, LimitExceededError, QueryLimits
 from schema.core.measurement import INTROSPECTION_ROOT_FIELDS, Measurement, measure
@@ -29,6 +32,9 @@ from schema.core.parsing import parse_within_limits
 __all__ = ["QueryLimitsExtension"]
 
 _SUGGESTION = " Did you mean "
+# Query texts whose document passed every rule that reads the document alone, per process.
+VALID_DOCUMENTS = 512
+_Key = tuple[GraphQLSchema, str | None, bool]
 
 
 class QueryLimitsExtension(SchemaExtension):
@@ -43,17 +49,50 @@ class QueryLimitsExtension(SchemaExtension):
             _hide_suggestions(getattr(self.execution_context.result, "errors", None) or [])
 
     def on_validate(self) -> Iterator[None]:
-        """graphql-core's rules, with its introspection depth rule swapped for a coded one."""
+        """graphql-core's rules, with its introspection depth rule swapped for a coded one, and
+        the operation's limits, which read its variables too.
+
+        A front end sends the same few texts again and again: a text whose document passed the
+        rules that read the document alone is remembered, and then only the limits are judged
+        again. A document with any error is validated whole, each time, as graphql-core does.
+        """
         context = self.execution_context
-        rules = context.validation_rules
-        context.validation_rules = (
-            *(rule for rule in rules if rule is not MaxIntrospectionDepthRule),
-            *_validation_rules(self.limits, context.variables or {}, context.operation_name),
+        document = context.graphql_document
+        if document is None or context.pre_execution_errors is not None:
+            yield
+            return
+        schema = context.schema._schema
+        limits = _operation_limits_rule(
+            self.limits, context.variables or {}, context.operation_name
         )
+        key = (schema, context.query, self.limits.introspection)
+        if context.query is not None and self._valid.get(key) is document:
+            self._valid.move_to_end(key)
+            context.pre_execution_errors = validate(schema, document, [limits])
+        else:
+            rules = (
+                *(
+                    rule
+                    for rule in context.validation_rules
+                    if rule is not MaxIntrospectionDepthRule
+                ),
+                CodedMaxIntrospectionDepthRule
+                if self.limits.introspection
+                else NoIntrospectionRule,
+            )
+            errors = validate_document(schema, document, (*rules, limits))
+            if not errors and context.query is not None:
+                self._remember(key, document)
+            context.pre_execution_errors = errors
         yield
-        # The limits rule is a class made for this operation: a subscription's context lives
-        # for hours, and should not keep it.
-        context.validation_rules = rules
+
+    _valid: ClassVar[OrderedDict[_Key, DocumentNode]] = OrderedDict()
+
+    @classmethod
+    def _remember(cls, key: _Key, document: DocumentNode) -> None:
+        cls._valid[key] = document
+        if len(cls._valid) > VALID_DOCUMENTS:
+            cls._valid.popitem(last=False)
 
     def on_parse(self) -> Iterator[None]:
         """Parse here, within the limits; strawberry then skips its own unlimited parse.
@@ -64,16 +103,6 @@ class QueryLimitsExtension(SchemaExtension):
         if context.graphql_document is None and context.query is not None:
             context.graphql_document = parse_within_limits(context.query, self.limits)
         yield
-
-
-def _validation_rules(
-    limits: QueryLimits, variables: Mapping[str, Any], operation_name: str | None
-) -> tuple[type[ASTValidationRule], ...]:
-    rules: list[type[ASTValidationRule]] = [
-        _operation_limits_rule(limits, variables, operation_name)
-    ]
-    rules.append(CodedMaxIntrospectionDepthRule if limits.introspection else NoIntrospectionRule)
-    return tuple(rules)
 
 
 def _operation_limits_rule(
