@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.actors import Actor
+from hub.auth.policy import PermissionDeniedError
 from hub.cases import lifecycle
 from hub.cases.access import CaseAction, require_case_action
 from hub.cases.deadlines import DeadlinePolicy
@@ -40,6 +41,7 @@ from hub.cases.progress import CaseUpdate, Stage, Step, StepActors, StepKind, pl
 from hub.categories.models import Category
 from hub.config import Settings
 from hub.db import BulkInsert
+from hub.errors import IllegalTransitionError
 from hub.geo.models import Jurisdiction, JurisdictionLevel
 from hub.lengths import refuse_overlong_rows
 from hub.numbers import allocate, scope_of
@@ -166,7 +168,7 @@ class _Progress:
         """退单 and 延期 on a new case: the unit's return or request, the centre's review."""
         case, timeline, at = self.case, self.timeline, step.at
         code = step.departments[0]
-        own, unit = self.dispatches[code], self.actors.department(code)
+        own, unit = self._own(code), self.actors.department(code)
         if step.kind is StepKind.RETURN:
             assert update.returned is not None
             back = update.returned
@@ -197,7 +199,10 @@ class _Progress:
             )
             self.extensions.append(_extension_row(fields))
         else:
-            [pending_row] = [r for r in self.extensions if r.decision is Decision.PENDING]
+            pending_rows = [r for r in self.extensions if r.decision is Decision.PENDING]
+            if not pending_rows:
+                raise IllegalTransitionError(f"case {case.number} has no extension to review")
+            [pending_row] = pending_rows
             lifecycle.extension_reviewed(
                 case,
                 pending_row,
@@ -207,6 +212,15 @@ class _Progress:
                 now=at,
                 timeline=timeline,
             )
+
+    def _own(self, code: str) -> lifecycle.DispatchState:
+        """The unit's dispatch, refused as ``service.own_dispatch`` refuses a unit without one."""
+        own = self.dispatches.get(code)
+        if own is None:
+            raise PermissionDeniedError(
+                f"case {self.case.number} was not dispatched to your department"
+            )
+        return own
 
     def _step(
         self, kind: StepKind, at: dt.datetime, departments: tuple[str, ...], update: CaseUpdate
@@ -225,18 +239,18 @@ class _Progress:
         elif kind is StepKind.SIGN:
             code = departments[0]
             actor = self.actors.department(code)
-            own = self.dispatches[code]
+            own = self._own(code)
             lifecycle.signed(case, own, actor=actor, now=at, timeline=timeline)
         elif kind is StepKind.RESPOND:
             for code in departments:
                 actor = self.actors.department(code)
-                own = self.dispatches[code]
+                own = self._own(code)
                 lifecycle.responded(case, own, note=None, actor=actor, now=at, timeline=timeline)
         elif kind is StepKind.RESOLVE:
             code = departments[0]
             lifecycle.resolved(
                 case,
-                self.dispatches[code],
+                self._own(code),
                 note=update.resolve_note,
                 actor=self.actors.department(code),
                 now=at,

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth.actors import Actor, Role
 from hub.cases import extensions, returns, service
 from hub.cases.models import Case, CaseStatus, Decision, ReturnReason
-from hub.errors import DomainError, ErrorCode
+from hub.errors import DomainError, ErrorCode, IllegalTransitionError
 
 
 class Stage(enum.IntEnum):
@@ -138,14 +138,26 @@ def plan(
 
     A source that says less than the hub has is a regression: an error for a versioned source
     (a newer version contradicts the hub), nothing to do for an unversioned one (an old record).
+    A step the source asks for that the case's state cannot take (an extension of a resolved
+    or closed case, a return call on a closed one) is planned all the same, so that the state
+    machine refuses it with its code rather than the step being dropped; so is any newer
+    version of a case the hub has merged or declined.
     """
-    current = STAGE_OF_STATUS[status]
+    current = STAGE_OF_STATUS.get(status)
     target = update.stage
     clock = _Clock(since)
+    if current is None:  # merged or declined in the hub: out of the source's flow
+        if versioned:
+            raise IllegalTransitionError(
+                f"the source moves a case the hub has {status}; it takes no further steps"
+            )
+        return []
     if _handed_back(current, target, update, dispatched - withdrawn, returning):
         return _rulings(update, returning, (), clock)
-    if target < current or (target == Stage.VISITED and current == Stage.CLOSED):
-        if versioned and target < current:
+    if target == Stage.VISITED and current == Stage.CLOSED:
+        return _asked_of_closed(update, dispatched, extensions or {}, clock) if versioned else []
+    if target < current:
+        if versioned:
             raise StatusRegressionError(
                 f"the source says {target.name} but the hub has the case {status}"
             )
@@ -170,8 +182,8 @@ def plan(
     if target >= Stage.RESPONDED and current < Stage.RESPONDED:
         at = update.responded_at or update.resolved_at or update.visited_at
         steps.append(Step(StepKind.RESPOND, clock(at), acting))
-    if current < Stage.RESOLVED:
-        steps += _extension_steps(update.extension, extensions or {}, lead, clock)
+    # On a resolved case an extension the hub has not seen is refused by the state machine.
+    steps += _extension_steps(update.extension, extensions or {}, lead, clock)
     if target >= Stage.RESOLVED and current < Stage.RESOLVED:
         at = update.resolved_at or update.visited_at or update.closed_at
         steps.append(Step(StepKind.RESOLVE, clock(at), acting[:1]))
@@ -194,6 +206,21 @@ def _handed_back(
     """Every unit on the case returned it, and the centre accepted, sending it on to no one."""
     back_at_intake = target == Stage.RECEIVED and current == Stage.DISPATCHED
     return back_at_intake and bool(live) and live <= returning and not update.departments
+
+
+def _asked_of_closed(
+    update: CaseUpdate,
+    dispatched: frozenset[str],
+    extensions: dict[dt.datetime, Decision],
+    clock: _Clock,
+) -> list[Step]:
+    """What a closed case is asked to take by a source still at its return call: a 延期 it has
+    not seen, or the caller not solved; steps the state machine refuses."""
+    lead = (update.departments or tuple(sorted(dispatched)))[:1]
+    steps = _extension_steps(update.extension, extensions, lead, clock)
+    if not update.visit_resolved:
+        steps.append(Step(StepKind.FEEDBACK, clock(update.visited_at)))
+    return steps
 
 
 def _rulings(

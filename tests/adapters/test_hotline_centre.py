@@ -278,3 +278,82 @@ async def test_an_order_back_at_intake_while_a_unit_still_holds_it_is_quarantine
     assert e["status"] == "DISPATCHED"
     reason = await scalar(url, "SELECT reason FROM adapter_quarantine")
     assert "says RECEIVED but the hub has the case DISPATCHED" in reason
+
+
+CLOSED_AT = "2026-11-16 16:00:00"
+
+
+@pytest.mark.parametrize("bulk", ["true", "false"])
+async def test_a_centre_step_the_cases_state_cannot_take_is_quarantined_with_its_code(
+    gql: GraphQLClient, hub_server: HubServer, tmp_path: Path, bulk: str
+) -> None:
+    url = hub_server.settings.database_url
+    sync = ("sync", "hotline-12345", "--set", f"bulk={bulk}", "--source")
+    # given orders the hub has closed (回访: solved) and one it has resolved
+    closed = {"status": "已回访", "visit_resolved": "是", "resolved_at": "2026-11-16 12:00:00"}
+    first = HotlineExport(
+        rows=[
+            _row(order, **closed, updated_at=CLOSED_AT)
+            for order in ("SHUT-SIGN", "SHUT-RETURN", "SHUT-EXTEND")
+        ]
+        + [
+            _row(
+                "DONE-EXTEND",
+                status="已办结",
+                resolved_at="2026-11-16 12:00:00",
+                updated_at="2026-11-16 12:00:00",
+            )
+        ]
+    )
+    done = hub(*sync, str(first.write_jsonl(tmp_path / "first.jsonl")), url=url)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert (await _order(gql, hub_server, "SHUT-SIGN"))["status"] == "CLOSED"
+    # when a newer export relays a 签收, a 退单 and 延期s those cases can no longer take
+    extension = {
+        "extension_until": "2026-11-28 18:00:00",
+        "extension_reason": "需协调产权单位",
+        "extension_requested_at": "2026-11-16 17:00:00",
+        "extension_status": "申请中",
+    }
+    later = "2026-11-16 18:00:00"
+    relayed = HotlineExport(
+        rows=[
+            _row("SHUT-SIGN", status="已签收", signed_at=later, updated_at=later),
+            _row(
+                "SHUT-RETURN",
+                status="已退单",
+                return_reason="职能不符",
+                returned_at=later,
+                updated_at=later,
+            ),
+            _row("SHUT-EXTEND", **closed, **extension, updated_at=later),
+            _row(
+                "DONE-EXTEND",
+                status="已办结",
+                resolved_at="2026-11-16 12:00:00",
+                **extension,
+                updated_at=later,
+            ),
+        ]
+    )
+    hub(*sync, str(relayed.write_jsonl(tmp_path / "relayed.jsonl")), url=url)
+    # then each is quarantined with a code, none skipped and none an internal error
+    [run, _] = await runs(gql, hub_server, "hotline-12345")
+    assert run["rejected"] == 4, run
+    reasons = {q["sourceId"]: q["reason"] for q in run["quarantined"]["nodes"]}
+    assert reasons["SHUT-SIGN"].startswith("STATUS_REGRESSION: ")
+    assert reasons["SHUT-RETURN"].startswith("STATUS_REGRESSION: ")
+    assert reasons["SHUT-EXTEND"].startswith("ILLEGAL_TRANSITION: ")
+    assert "CLOSED" in reasons["SHUT-EXTEND"]
+    assert reasons["DONE-EXTEND"].startswith("ILLEGAL_TRANSITION: ")
+    assert "RESOLVED" in reasons["DONE-EXTEND"]
+    # and the cases are as they were, with no event written for the refused steps
+    for order in ("SHUT-SIGN", "SHUT-RETURN", "SHUT-EXTEND"):
+        case = await _order(gql, hub_server, order)
+        assert case["status"] == "CLOSED"
+        assert _types(case)[-1] == "CLOSED"
+        assert case["extensions"] == []
+        assert case["returns"] == []
+    done_extend = await _order(gql, hub_server, "DONE-EXTEND")
+    assert done_extend["status"] == "RESOLVED"
+    assert done_extend["extensions"] == []
