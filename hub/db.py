@@ -14,7 +14,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, Table, event
+from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, MetaData, Table, event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.schema import CreateIndex, DropIndex
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -84,6 +86,48 @@ def made_on(dialect: str) -> Callable[..., bool]:
     return include
 
 
+def secondary_indexes(tables: Iterable[Table], dialect: str) -> list[Index]:
+    """The tables' indexes that the models make on ``dialect`` and no constraint stands on
+    (unique ones stay: they keep the rows right while they are written)."""
+    include = made_on(dialect)
+    return [
+        index
+        for table in tables
+        for index in sorted(table.indexes, key=lambda index: str(index.name))
+        if not index.unique and include(index, index.name, "index", False, None)
+    ]
+
+
+async def drop_indexes(connection: AsyncConnection, tables: Iterable[Table]) -> None:
+    """Drop the tables' secondary indexes (those there are) for a bulk write; in the caller's
+    transaction, so a rollback (both databases' DDL is transactional) brings them back."""
+    for index in secondary_indexes(tables, connection.dialect.name):
+        await connection.execute(DropIndex(index, if_exists=True))
+
+
+async def create_indexes(connection: AsyncConnection, tables: Iterable[Table]) -> int:
+    """Make those of the tables' secondary indexes that are missing, as the models (and so the
+    migrations) define them; how many were made."""
+    dialect = connection.dialect.name
+    wanted = secondary_indexes(tables, dialect)
+    if dialect == "postgresql":
+        # Building an index sorts the whole table: give the sort room (this transaction only).
+        await connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+    present = await connection.run_sync(
+        lambda sync: {
+            index["name"]
+            for table in {index.table.name for index in wanted if index.table is not None}
+            for index in sa_inspect(sync).get_indexes(table)
+        }
+    )
+    made = 0
+    for index in wanted:
+        if index.name not in present:
+            await connection.execute(CreateIndex(index, if_not_exists=True))
+            made += 1
+    return made
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -140,9 +184,13 @@ def _sqlite_datetime(value: dt.datetime | None) -> str | None:
     """``UTCDateTime`` on SQLite, the very text SQLAlchemy's DATETIME stores, in one C call."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTCDateTime column")
-    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    zone = value.tzinfo
+    if zone is not dt.UTC:
+        if zone is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(dt.UTC)
+    # "YYYY-MM-DD HH:MM:SS.ffffff" without the "+00:00" the aware value prints.
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:

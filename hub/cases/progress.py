@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -166,7 +167,8 @@ def plan(
     fresh = tuple(code for code in update.departments if code not in dispatched)
     ruled = _rulings(update, returning, fresh, clock)
     steps += ruled
-    fresh = tuple(code for code in fresh if not any(code in s.redispatch for s in ruled))
+    if ruled:
+        fresh = tuple(code for code in fresh if not any(code in s.redispatch for s in ruled))
     if target >= Stage.DISPATCHED and fresh and status in DISPATCHABLE:
         steps.append(Step(StepKind.DISPATCH, clock(update.dispatched_at), fresh))
     acting = update.departments or tuple(sorted(dispatched))
@@ -277,12 +279,7 @@ class StepActors:
 
     def department(self, code: str) -> Actor:
         """A department's own step (响应, 办结) as its source recorded it, relayed."""
-        return Actor(
-            sub=self.system.sub,
-            role=Role.DEPARTMENT,
-            jurisdiction_code=code.split(".")[0],
-            department_code=code,
-        )
+        return _relayed(self.system.sub, code)
 
     @classmethod
     def of(cls, adapter: str, role: Role) -> StepActors:
@@ -393,3 +390,11 @@ async def _centre_step(
             actor=actors.system,
             now=step.at,
         )
+
+
+@cache
+def _relayed(sub: str, code: str) -> Actor:
+    """One actor per source and department: a batch relays thousands of steps by a few."""
+    return Actor(
+        sub=sub, role=Role.DEPARTMENT, jurisdiction_code=code.split(".")[0], department_code=code
+    )

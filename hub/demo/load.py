@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub.cases.batch import indexes_deferred
 from hub.config import Settings
 from hub.db import transaction, utcnow
 from hub.demo.case_stories import load_case_stories
@@ -26,9 +27,10 @@ async def load_demo_data(
     async with transaction(sessionmaker) as session:
         if cases_per_day and await session.get(NumberSequence, SYNTHETIC_MARKER) is None:
             plan = Plan(per_day=cases_per_day, days=30, end=utcnow())
-            loaded["synthetic"] = await generate(
-                session=session, geo=geo, plan=plan, settings=settings
-            )
+            async with indexes_deferred(session):
+                loaded["synthetic"] = await generate(
+                    session=session, geo=geo, plan=plan, settings=settings
+                )
             session.add(NumberSequence(scope=SYNTHETIC_MARKER, value=loaded["synthetic"]))
     async with transaction(sessionmaker) as session:
         loaded["stories"] = await load_case_stories(session=session, geo=geo, settings=settings)
