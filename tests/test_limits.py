@@ -18,12 +18,15 @@ import httpx
 import pytest
 import strawberry
 from graphql import get_introspection_query
+from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.routing import Route
 
 from hub.app import create_app
 from hub.auth.actors import Role
+from hub.auth.tokens import mint
 from hub.config import Settings
+from hub.db import create_engine
 from hub.departments import service as departments_service
 from hub.http import GraphQLHTTPEndpoint
 from schema.core.limits import QueryLimits
@@ -517,6 +520,30 @@ async def test_the_hub_applies_its_request_timeout_setting(settings: Settings) -
     assert response.status_code == 200
     assert codes(response) == ["TIMEOUT"]
     assert response.json()["data"] is None
+
+
+@pytest.mark.usefixtures("clean")
+async def test_a_mutation_cut_short_by_the_deadline_is_on_record(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"request_timeout_seconds": 1e-9}))
+    token = mint(settings, role=Role.HOTLINE, jurisdiction="110000")
+    report = """mutation { reportCase(input: {description: "井盖缺失", categoryCode: "GARBAGE",
+        source: HOTLINE_12345, location: {lat: 39.9087, lng: 116.3975}}) { case { number } } }"""
+    with serve_in_thread(app) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            response = await client.post(
+                "/graphql", json={"query": report}, headers={"Authorization": f"Bearer {token}"}
+            )
+    assert codes(response) == ["TIMEOUT"]
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT operation, outcome, actor_role FROM audit_log ORDER BY id")
+            )
+            entries = [tuple(row) for row in rows]
+    finally:
+        await engine.dispose()
+    assert entries == [("reportCase", "TIMEOUT", "HOTLINE")]
 
 
 # -- masked faults --------------------------------------------------------------------------------

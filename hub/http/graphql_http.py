@@ -263,7 +263,13 @@ class GraphQLHTTPEndpoint:
         except TimeoutError:
             if not deadline.expired():
                 raise
-            return timed_out(self.timeout_seconds or 0.0)
+            outcome = timed_out(self.timeout_seconds or 0.0)
+            if self.on_refused is not None:  # a mutation cut short is an attempt on record too
+                message = outcome.body["errors"][0]["message"]
+                await self.on_refused(
+                    context, RequestRejected(200, message, code="TIMEOUT", query=params.query)
+                )
+            return outcome
         except InvalidOperationTypeError as exc:
             return disallowed_operation(exc, allowed)
         except CannotGetOperationTypeError as exc:
