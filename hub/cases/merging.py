@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth.actors import Actor
 from hub.cases import service
 from hub.cases.access import CaseAction
-from hub.cases.events import add_event
+from hub.cases.events import timeline_of
 from hub.cases.models import Case, CaseDispatch, DispatchStatus
 from hub.cases.returns import ReasonRequiredError
 from hub.cases.rules import CaseTransition, next_status
@@ -55,7 +55,7 @@ async def merge(
         duplicate.status = next_status(duplicate.status, CaseTransition.MERGE)
         duplicate.merged_into_id, duplicate.updated_at = main.id, now
         await _stand_down(session, duplicate)
-        add_event(session, duplicate, "MERGED", actor, at=now, data={"mainOrder": main.number})
+        timeline_of(session, duplicate)("MERGED", actor, at=now, data={"mainOrder": main.number})
     # Duplicates merged earlier into a duplicate follow the new main order.
     await session.execute(
         update(Case)
@@ -64,9 +64,7 @@ async def merge(
         .execution_options(synchronize_session=False)
     )
     main.updated_at = now
-    add_event(
-        session,
-        main,
+    timeline_of(session, main)(
         "DUPLICATES_MERGED",
         actor,
         at=now,
@@ -93,7 +91,7 @@ async def decline(
     case.status = next_status(case.status, CaseTransition.DECLINE)
     case.decline_reason, case.updated_at = reason.strip(), now
     await _stand_down(session, case)
-    add_event(session, case, "DECLINED", actor, at=now, note=case.decline_reason)
+    timeline_of(session, case)("DECLINED", actor, at=now, note=case.decline_reason)
 
 
 async def review_closure(
@@ -110,14 +108,14 @@ async def review_closure(
     if approve:
         case.status = next_status(case.status, CaseTransition.APPROVE_CLOSURE)
         case.closed_at = case.updated_at = now
-        add_event(session, case, "CLOSURE_APPROVED", actor, at=now, note=note)
+        timeline_of(session, case)("CLOSURE_APPROVED", actor, at=now, note=note)
         return
     if note is None or not note.strip():
         raise ReasonRequiredError("say what the reply lacks", field="note")
     case.status = next_status(case.status, CaseTransition.REJECT_CLOSURE)
     case.updated_at = now
     await service.reopen_dispatches(session, case)
-    add_event(session, case, "CLOSURE_REJECTED", actor, at=now, note=note)
+    timeline_of(session, case)("CLOSURE_REJECTED", actor, at=now, note=note)
 
 
 async def duplicates_of(session: AsyncSession, case: Case) -> list[Case]:

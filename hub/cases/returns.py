@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth.actors import Actor
 from hub.cases import lifecycle, service
 from hub.cases.access import CaseAction, require_case_action
-from hub.cases.events import add_event, timeline_of
+from hub.cases.events import timeline_of
 from hub.cases.lifecycle import ReasonRequiredError, ReturnRuledError
 from hub.cases.models import (
     Case,
@@ -103,9 +103,7 @@ async def review_return(
         pending.decision = Decision.REJECTED
         dispatch.status = next_dispatch_status(dispatch.status, DispatchTransition.REJECT_RETURN)
         dispatch.ruled = True
-        add_event(
-            session,
-            case,
+        timeline_of(session, case)(
             "RETURN_REJECTED",
             actor,
             at=now,
@@ -115,9 +113,7 @@ async def review_return(
         return pending
     pending.decision = Decision.APPROVED
     dispatch.status = next_dispatch_status(dispatch.status, DispatchTransition.ACCEPT_RETURN)
-    add_event(
-        session,
-        case,
+    timeline_of(session, case)(
         "RETURN_APPROVED",
         actor,
         at=now,
@@ -167,9 +163,7 @@ async def _after_withdrawal(
             note=note,
         )
         case.redispatch_count += len(sent)
-        add_event(
-            session,
-            case,
+        timeline_of(session, case)(
             "DISPATCHED",
             actor,
             at=now,

@@ -18,12 +18,11 @@ from hub.auth.actors import SYSTEM, Actor, Role
 from hub.auth.policy import PermissionDeniedError, within_scope
 from hub.cases import lifecycle
 from hub.cases.access import CaseAction, may_see_case, require_case_action, summoned
-from hub.cases.events import add_event, timeline_of
+from hub.cases.events import timeline_of
 from hub.cases.lifecycle import assign, leader
 from hub.cases.models import (
     Case,
     CaseDispatch,
-    CaseEvent,
     CaseJurisdiction,
     CaseStatus,
     DispatchStatus,
@@ -269,9 +268,7 @@ async def _merged_feedback(
     case.feedback_resolved, case.feedback_satisfied = resolved, satisfied
     case.feedback_comment, case.feedback_at = comment, now
     reopens = not resolved and main.status is CaseStatus.RESOLVED
-    add_event(
-        session,
-        case,
+    timeline_of(session, case)(
         "FEEDBACK_RECORDED",
         actor,
         at=now,
@@ -301,16 +298,10 @@ async def _tell_duplicates(
     """The main order was reopened: each duplicate's timeline says so; its caller is called
     back again once the main order is resolved again."""
     duplicates = await session.scalars(select(Case.id).where(Case.merged_into_id == main.id))
-    session.add_all(
-        CaseEvent(
-            case_id=case_id,
-            type="MAIN_ORDER_REOPENED",
-            at=now,
-            actor=actor.as_record(),
-            data={"mainOrder": main.number},
+    for case_id in duplicates:
+        timeline_of(session, case_id)(
+            "MAIN_ORDER_REOPENED", actor, at=now, data={"mainOrder": main.number}
         )
-        for case_id in duplicates
-    )
 
 
 async def close(
@@ -345,10 +336,8 @@ async def sweep_overdue(*, session: AsyncSession, now: dt.datetime) -> int:
                 .returning(Case.id)
             )
         )
-        session.add_all(
-            CaseEvent(case_id=case_id, type=event, at=now, actor=SYSTEM.as_record())
-            for case_id in ids
-        )
+        for case_id in ids:
+            timeline_of(session, case_id)(event, SYSTEM, at=now)
         flagged += len(ids)
     return flagged
 

@@ -22,12 +22,11 @@ from hub.cases import service
 from hub.cases.access import CaseAction
 from hub.cases.calendar import add_working_days
 from hub.cases.deadlines import NOTICE_AFTER_WORKING_DAYS
-from hub.cases.events import add_event
+from hub.cases.events import timeline_of
 from hub.cases.models import (
     _OPEN_UNRESOLVED,
     Case,
     CaseDispatch,
-    CaseEvent,
     CaseSupervision,
     DispatchRole,
     DispatchStatus,
@@ -98,7 +97,7 @@ async def _record(
         actor=actor.as_record(),
     )
     session.add(row)
-    add_event(session, case, event, actor, at=now, note=note, data={"department": lead})
+    timeline_of(session, case)(event, actor, at=now, note=note, data={"department": lead})
     return row
 
 
@@ -193,8 +192,5 @@ def _events(
     rows: Iterable[tuple[int, str, dict[str, Any] | None]],
     now: dt.datetime,
 ) -> None:
-    actor = SYSTEM.as_record()
-    session.add_all(
-        CaseEvent(case_id=case_id, type=kind, at=now, actor=actor, data=data)
-        for case_id, kind, data in rows
-    )
+    for case_id, kind, data in rows:
+        timeline_of(session, case_id)(kind, SYSTEM, at=now, data=data)

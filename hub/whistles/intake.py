@@ -186,8 +186,8 @@ async def blow(
         | {"partners": partners, "cases": [c.number for c in cases]},
     )
     for case in cases:
-        case_events.add_event(
-            session, case, "WHISTLE_BLOWN", actor, at=now, data={"whistle": whistle.number}
+        case_events.timeline_of(session, case)(
+            "WHISTLE_BLOWN", actor, at=now, data={"whistle": whistle.number}
         )
     if whistle.status is WhistleStatus.SUMMONING:
         summon(session, whistle, summons, actor, now)
