@@ -13,8 +13,9 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as redis
 from sqlalchemy import text
@@ -29,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from adapters.cli import adapters_command, quarantine_command, sync_command
 from adapters.standing import connections_app, run_connection
 from hub import commands, sweeper
-from hub.auth.actors import ANONYMOUS
+from hub.auth.actors import ANONYMOUS, Actor
 from hub.auth.tokens import (
     Authentication,
     InvalidTokenError,
@@ -157,26 +158,34 @@ class Hub:
             await client.aclose()
         return "ok"
 
+    async def healthz(self, _: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    # The schema is imported here, not at the top: the command line (``cli``) then starts
-    # without building it, which a `hub sync` or `hub token` has no use for.
-    from schema import build_schema
-    from schema.context import Context
-    from schema.core.limits import QueryLimits
-    from schema.core.refused import Throttle, attempted_mutations, audit_refused_request, query_of
-    from schema.live.context import LiveContext
-    from schema.live.websocket import GraphQLWebSocket
+    async def readyz(self, _: Request) -> JSONResponse:
+        """Ready when the database answers, the geography is loaded and Redis (if any) answers."""
+        report = {
+            "database": await self.database_status(),
+            "geography": self.geo.loaded,
+            "redis": await self.redis_status(),
+        }
+        ready = report["database"] == "ok" and report["geography"] and report["redis"] != "down"
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", **report}, 200 if ready else 503
+        )
 
-    hub = Hub.create(settings or get_settings())
 
-    async def authentication(request: Request) -> Authentication:
-        """Verify the bearer token once per request: the rate limiter and the context share it."""
+class Credentials:
+    """Who a request is: its bearer token verified once, for the rate limiter and the context."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def authentication(self, request: Request) -> Authentication:
         outcome = getattr(request.state, "authentication", None)
         if outcome is None:
             try:
                 outcome = await authenticate_async(
-                    hub.settings, request.headers.get("authorization")
+                    self.hub.settings, request.headers.get("authorization")
                 )
             except InvalidTokenError as error:
                 outcome = error
@@ -185,18 +194,114 @@ def create_app(settings: Settings | None = None) -> Starlette:
             raise outcome
         return outcome
 
-    async def build_context(request: Request) -> Context:
+    async def actor(self, request: Request) -> Actor:
+        """The request's actor; a token the hub cannot verify is a 401 (503 without keys)."""
         try:
-            actor = (await authentication(request)).actor
+            return (await self.authentication(request)).actor
         except SigningKeysUnavailableError as error:
             raise RequestRejected(503, str(error), {"Retry-After": "30"}) from error
         except InvalidTokenError as error:
             raise RequestRejected(
                 401, f"invalid token: {error}", {"WWW-Authenticate": 'Bearer error="invalid_token"'}
             ) from error
+
+    async def bucket(self, scope: Scope) -> tuple[str, int]:
+        """A verified token's own rate-limit bucket; otherwise the client address's."""
+        settings = self.hub.settings
+        try:
+            token_id = (await self.authentication(Request(scope))).token_id
+        except InvalidTokenError:
+            token_id = None
+        if token_id is not None:
+            return f"token:{token_id}", settings.rate_limit_per_minute
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        return f"ip:{address}", settings.rate_limit_anonymous_per_minute
+
+
+class RefusalAudit:
+    """Requests refused before any resolver ran are attempts too, if they were (or may have
+    been) mutations: on record under their code, as the resolvers' own refusals are."""
+
+    def __init__(self, hub: Hub, credentials: Credentials, parse_options: Mapping[str, Any]):
+        from schema.core.refused import Throttle
+
+        self.hub = hub
+        self.credentials = credentials
+        self.parse_options = parse_options
+        self.rate_limited_on_record = Throttle(60.0)
+
+    async def _record(self, actor: Actor, query: str | None, code: str, message: str) -> None:
+        from schema.core.refused import audit_refused_request
+
+        await audit_refused_request(
+            self.hub.sessionmaker, actor, query, code, message, self.parse_options
+        )
+
+    async def refused(self, context: object, rejection: RequestRejected) -> None:
+        """Refused by the HTTP layer: bad JSON, nesting, NUL, an oversized body, a mutation
+        over GET, the request deadline."""
+        actor = getattr(context, "actor", None)
+        if isinstance(actor, Actor):
+            code = rejection.code or REFUSAL_CODES.get(
+                rejection.status_code, ErrorCode.INVALID_REQUEST
+            )
+            await self._record(actor, rejection.query, code, rejection.message)
+
+    async def unauthenticated(self, request: Request, rejection: RequestRejected) -> None:
+        """Sent with a token the hub refuses (401), by nobody the hub knows: on record as the
+        anonymous actor (the rate limit bounds how many)."""
+        from schema.core.refused import query_of
+
+        if request.method == "POST":
+            query = await query_of(request.receive, self.hub.settings.max_body_bytes)
+        else:
+            query = request.query_params.get("query")
+        await self._record(ANONYMOUS, query, ErrorCode.UNAUTHENTICATED, rejection.message)
+
+    async def rate_limited(self, scope: Scope, receive: Receive, key: str) -> None:
+        """Over the rate limit: on record once a minute per bucket (its body is read only
+        then, to tell a mutation from a query)."""
+        from schema.core.refused import attempted_mutations, query_of
+
+        if scope.get("method") != "POST" or not self.rate_limited_on_record.due(key):
+            return
+        query = await query_of(receive, self.hub.settings.max_body_bytes)
+        if query is None or attempted_mutations(query, self.parse_options) is None:
+            return
+        self.rate_limited_on_record.first(key)
+        try:
+            actor = (await self.credentials.authentication(Request(scope))).actor
+        except Exception:  # an invalid token is its own refusal; the attempt is still noted
+            actor = ANONYMOUS
+        await self._record(
+            actor,
+            query,
+            "RATE_LIMITED",
+            "over the rate limit; further refusals of this client within a minute go unrecorded",
+        )
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    # The schema is imported here, not at the top: the command line (``cli``) then starts
+    # without building it, which a `hub sync` or `hub token` has no use for.
+    from schema import build_schema
+    from schema.context import Context
+    from schema.core.limits import QueryLimits
+    from schema.live.context import LiveContext
+    from schema.live.websocket import GraphQLWebSocket
+
+    hub = Hub.create(settings or get_settings())
+    settings = hub.settings
+    credentials = Credentials(hub)
+    schema = build_schema(settings)
+    parse_options = QueryLimits.from_settings(settings).parse_options()
+    audit = RefusalAudit(hub, credentials, parse_options)
+
+    async def build_context(request: Request) -> Context:
         return Context(
-            actor=actor,
-            settings=hub.settings,
+            actor=await credentials.actor(request),
+            settings=settings,
             sessionmaker=hub.sessionmaker,
             geo=hub.geo,
             feed=hub.events,
@@ -206,105 +311,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         """A WebSocket's context: anonymous until its connection_init names a token."""
         return LiveContext(
             actor=ANONYMOUS,
-            settings=hub.settings,
+            settings=settings,
             sessionmaker=hub.sessionmaker,
             geo=hub.geo,
             feed=hub.events,
-        )
-
-    async def rate_limit_bucket(scope: Scope) -> tuple[str, int]:
-        """A verified token's own bucket; otherwise (no token, a bad one) the client address's."""
-        try:
-            token_id = (await authentication(Request(scope))).token_id
-        except InvalidTokenError:
-            token_id = None
-        if token_id is not None:
-            return f"token:{token_id}", hub.settings.rate_limit_per_minute
-        client = scope.get("client")
-        address = client[0] if client else "unknown"
-        return f"ip:{address}", hub.settings.rate_limit_anonymous_per_minute
-
-    async def healthz(_: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
-    async def readyz(_: Request) -> JSONResponse:
-        """Ready when the database answers, the geography is loaded and Redis (if any) answers."""
-        report = {
-            "database": await hub.database_status(),
-            "geography": hub.geo.loaded,
-            "redis": await hub.redis_status(),
-        }
-        ready = report["database"] == "ok" and report["geography"] and report["redis"] != "down"
-        return JSONResponse(
-            {"status": "ok" if ready else "unavailable", **report}, 200 if ready else 503
-        )
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        await hub.start()
-        try:
-            yield
-        finally:
-            await limiter.aclose()
-            await hub.stop()
-
-    settings = hub.settings
-    schema = build_schema(settings)
-    parse_options = QueryLimits.from_settings(settings).parse_options()
-    rate_limited_on_record = Throttle(60.0)
-
-    async def audit_refused(context: object, rejection: RequestRejected) -> None:
-        """A request the HTTP layer refused is an attempt too, if it was (or may have been) a
-        mutation: bad JSON, nesting, NUL, an oversized body, a mutation over GET."""
-        if isinstance(context, Context):
-            code = rejection.code or REFUSAL_CODES.get(
-                rejection.status_code, ErrorCode.INVALID_REQUEST
-            )
-            await audit_refused_request(
-                hub.sessionmaker,
-                context.actor,
-                rejection.query,
-                code,
-                rejection.message,
-                parse_options,
-            )
-
-    async def audit_unauthenticated(request: Request, rejection: RequestRejected) -> None:
-        """A mutation sent with a token the hub refuses (401) is an attempt too, by nobody the
-        hub knows: on record as the anonymous actor (the rate limit bounds how many)."""
-        if request.method == "POST":
-            query = await query_of(request.receive, settings.max_body_bytes)
-        else:
-            query = request.query_params.get("query")
-        await audit_refused_request(
-            hub.sessionmaker,
-            ANONYMOUS,
-            query,
-            ErrorCode.UNAUTHENTICATED,
-            rejection.message,
-            parse_options,
-        )
-
-    async def audit_rate_limited(scope: Scope, receive: Receive, key: str) -> None:
-        """A mutation over the rate limit: on record once a minute per bucket (its body is
-        read only then, to tell a mutation from a query)."""
-        if scope.get("method") != "POST" or not rate_limited_on_record.due(key):
-            return
-        query = await query_of(receive, settings.max_body_bytes)
-        if query is None or attempted_mutations(query, parse_options) is None:
-            return
-        rate_limited_on_record.first(key)
-        try:
-            actor = (await authentication(Request(scope))).actor
-        except Exception:  # an invalid token is its own refusal; the attempt is still noted
-            actor = ANONYMOUS
-        await audit_refused_request(
-            hub.sessionmaker,
-            actor,
-            query,
-            "RATE_LIMITED",
-            "over the rate limit; further refusals of this client within a minute go unrecorded",
-            parse_options,
         )
 
     graphql = GraphQLHTTPEndpoint(
@@ -319,14 +329,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
         cache_max_age=settings.reference_max_age_seconds,
         ide_html=graphiql_page(settings),
         ide_headers={"Content-Security-Policy": GRAPHIQL_POLICY},
-        on_refused=audit_refused,
-        on_unauthenticated=audit_unauthenticated,
+        on_refused=audit.refused,
+        on_unauthenticated=audit.unauthenticated,
     )
     limiter: RateLimiter = (
         RedisRateLimiter(settings.redis_url, settings.rate_limit_prefix)
         if settings.redis_url
         else MemoryRateLimiter()
     )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await hub.start()
+        try:
+            yield
+        finally:
+            await limiter.aclose()
+            await hub.stop()
+
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -334,8 +354,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "/graphql", GraphQLWebSocket(schema, settings=settings, new_context=live)
             ),
             graphiql_assets(),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
+            Route("/healthz", hub.healthz, methods=["GET"]),
+            Route("/readyz", hub.readyz, methods=["GET"]),
             Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
             *Open311(hub.sessionmaker, hub.geo, settings).routes(),
             *board_routes(),
@@ -347,8 +367,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(
                 RateLimitMiddleware,
                 limiter=limiter,
-                identify=rate_limit_bucket,
-                on_refused=audit_rate_limited,
+                identify=credentials.bucket,
+                on_refused=audit.rate_limited,
             ),
         ],
         lifespan=lifespan,
