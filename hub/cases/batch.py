@@ -4,7 +4,7 @@
 source has already validated and located. Both build a case's row with ``intake.case_row``,
 draw numbers from ``hub.numbers``, and move the case to where its source says it stands
 (``hub.cases.progress.plan``) through the one lifecycle (``hub.cases.lifecycle``): here on
-plain rows in memory, then one INSERT per table for the whole batch.
+plain rows in memory (``hub.cases.batch_progress``), then one write per table for the batch.
 """
 
 from __future__ import annotations
@@ -13,16 +13,13 @@ import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.auth.actors import Actor
-from hub.auth.policy import PermissionDeniedError
-from hub.cases import lifecycle
 from hub.cases.access import CaseAction, require_case_action
+from hub.cases.batch_progress import Progress, case_state
 from hub.cases.deadlines import DeadlinePolicy
 from hub.cases.intake import Placement, case_row
 from hub.cases.models import (
@@ -34,15 +31,12 @@ from hub.cases.models import (
     CaseJurisdiction,
     CaseReturn,
     CaseSource,
-    CaseStatus,
-    Decision,
     Priority,
 )
-from hub.cases.progress import CaseUpdate, Stage, Step, StepActors, StepKind, plan
+from hub.cases.progress import CaseUpdate, Stage, StepActors, StepKind
 from hub.categories.models import Category
 from hub.config import Settings
 from hub.db import BulkInsert, create_indexes, drop_indexes
-from hub.errors import IllegalTransitionError
 from hub.geo.models import Jurisdiction, JurisdictionLevel
 from hub.lengths import refuse_overlong_rows
 from hub.numbers import allocate, scope_of
@@ -98,181 +92,6 @@ class Names:
         )
         return cls(categories, streets)
 
-
-class _Fields:
-    """A new row the lifecycle changes in place: its attributes are its columns (the row is its
-    ``__dict__``), those of ``lifecycle.CaseState``, ``DispatchState`` or ``ExtensionState``."""
-
-    def __init__(self, fields: Row) -> None:
-        self.__dict__ = fields
-
-
-def _case_row(fields: Row) -> lifecycle.CaseState:
-    return cast(lifecycle.CaseState, _Fields(fields))
-
-
-def _dispatch_row(fields: Row) -> lifecycle.DispatchState:
-    """Made complete by ``lifecycle.assign``."""
-    return cast(lifecycle.DispatchState, _Fields(fields))
-
-
-def _extension_row(fields: Row) -> lifecycle.ExtensionState:
-    """As ``lifecycle.extension_requested`` made it."""
-    return cast(lifecycle.ExtensionState, _Fields(fields))
-
-
-@cache
-def _record(actor: Actor) -> dict[str, Any]:
-    """``Actor.as_record`` once per actor: a batch writes thousands of events by a handful."""
-    return actor.as_record()
-
-
-_ACTION_OF_STEP = {
-    StepKind.DISPATCH: CaseAction.DISPATCH,
-    StepKind.FEEDBACK: CaseAction.FEEDBACK,
-    StepKind.CLOSE: CaseAction.CLOSE,
-    StepKind.REVIEW_EXTENSION: CaseAction.REVIEW_EXTENSION,
-}
-
-
-class _Progress:
-    """One new case moved through the lifecycle in memory."""
-
-    def __init__(self, case: lifecycle.CaseState, actors: StepActors) -> None:
-        self.case = case
-        self.actors = actors
-        self.dispatches: dict[str, lifecycle.DispatchState] = {}
-        self.returns: list[Row] = []
-        self.extensions: list[lifecycle.ExtensionState] = []
-        self.events: list[Row] = []
-        self.timeline = lifecycle.Timeline(self.events.append, record=_record)
-        lifecycle.reported(case, actors.system, self.timeline)
-
-    def run(self, update: CaseUpdate, *, versioned: bool, allowed: set[StepKind]) -> None:
-        steps = plan(
-            status=CaseStatus.RECEIVED,
-            dispatched=frozenset(),
-            update=update,
-            since=self.case.reported_at,
-            versioned=versioned,
-        )
-        for step in steps:
-            if step.kind not in allowed and step.kind in _ACTION_OF_STEP:
-                require_case_action(self.actors.system, _ACTION_OF_STEP[step.kind])
-                allowed.add(step.kind)
-            if step.kind in _CENTRE_STEPS:
-                self._centre_step(step, update)
-            else:
-                self._step(step.kind, step.at, step.departments, update)
-
-    def _centre_step(self, step: Step, update: CaseUpdate) -> None:
-        """退单 and 延期 on a new case: the unit's return or request, the centre's review."""
-        case, timeline, at = self.case, self.timeline, step.at
-        code = step.departments[0]
-        own, unit = self._own(code), self.actors.department(code)
-        if step.kind is StepKind.RETURN:
-            assert update.returned is not None
-            back = update.returned
-            self.returns.append(
-                lifecycle.returned(
-                    case,
-                    own,
-                    reason=back.reason,
-                    note=back.note,
-                    actor=unit,
-                    now=at,
-                    timeline=timeline,
-                )
-            )
-        elif step.kind is StepKind.REQUEST_EXTENSION:
-            assert update.extension is not None
-            asked = update.extension
-            pending = any(row.decision is Decision.PENDING for row in self.extensions)
-            fields = lifecycle.extension_requested(
-                case,
-                own,
-                until=asked.until,
-                reason=asked.reason,
-                pending=pending,
-                actor=unit,
-                now=at,
-                timeline=timeline,
-            )
-            self.extensions.append(_extension_row(fields))
-        else:
-            pending_rows = [r for r in self.extensions if r.decision is Decision.PENDING]
-            if not pending_rows:
-                raise IllegalTransitionError(f"case {case.number} has no extension to review")
-            [pending_row] = pending_rows
-            lifecycle.extension_reviewed(
-                case,
-                pending_row,
-                approve=step.approve,
-                note=None,
-                actor=self.actors.system,
-                now=at,
-                timeline=timeline,
-            )
-
-    def _own(self, code: str) -> lifecycle.DispatchState:
-        """The unit's dispatch, refused as ``service.own_dispatch`` refuses a unit without one."""
-        own = self.dispatches.get(code)
-        if own is None:
-            raise PermissionDeniedError(
-                f"case {self.case.number} was not dispatched to your department"
-            )
-        return own
-
-    def _step(
-        self, kind: StepKind, at: dt.datetime, departments: tuple[str, ...], update: CaseUpdate
-    ) -> None:
-        case, timeline, system = self.case, self.timeline, self.actors.system
-        if kind is StepKind.DISPATCH:
-            fresh = [code for code in dict.fromkeys(departments) if code not in self.dispatches]
-            leads = lifecycle.leader(case, self.dispatches.values(), fresh, None)
-            sent = []
-            for code in fresh:
-                row = self.dispatches[code] = _dispatch_row({"department_code": code})
-                lifecycle.assign(row, leads=code == leads, note=update.dispatch_note, now=at)
-                sent.append(row)
-            note = update.dispatch_note
-            lifecycle.dispatched(case, sent, note=note, actor=system, now=at, timeline=timeline)
-        elif kind is StepKind.SIGN:
-            code = departments[0]
-            actor = self.actors.department(code)
-            own = self._own(code)
-            lifecycle.signed(case, own, actor=actor, now=at, timeline=timeline)
-        elif kind is StepKind.RESPOND:
-            for code in departments:
-                actor = self.actors.department(code)
-                own = self._own(code)
-                lifecycle.responded(case, own, note=None, actor=actor, now=at, timeline=timeline)
-        elif kind is StepKind.RESOLVE:
-            code = departments[0]
-            lifecycle.resolved(
-                case,
-                self._own(code),
-                note=update.resolve_note,
-                actor=self.actors.department(code),
-                now=at,
-                timeline=timeline,
-            )
-        elif kind is StepKind.FEEDBACK:
-            lifecycle.feedback(
-                case,
-                self.dispatches.values(),
-                resolved=bool(update.visit_resolved),
-                satisfied=update.visit_satisfied,
-                comment=None,
-                actor=system,
-                now=at,
-                timeline=timeline,
-            )
-        else:
-            lifecycle.closed(case, note=None, actor=system, now=at, timeline=timeline)
-
-
-_CENTRE_STEPS = {StepKind.RETURN, StepKind.REQUEST_EXTENSION, StepKind.REVIEW_EXTENSION}
 
 CASES = BulkInsert.of(Case, [column.key for column in Case.__table__.columns])
 PLACES = BulkInsert.of(CaseJurisdiction)
@@ -359,7 +178,7 @@ async def report_many(
     policy = DeadlinePolicy(settings.case_deadlines)
     allowed: set[StepKind] = set()
     cases: list[Row] = []
-    progress: list[_Progress] = []
+    progress: list[Progress] = []
     for record, number in zip(records, numbers, strict=True):
         lng, lat = record.point if record.point else (None, None)
         placement = Placement(
@@ -381,7 +200,7 @@ async def report_many(
             policy=policy,
             now=now,
         )
-        moved = _Progress(_case_row(row), actors)
+        moved = Progress(case_state(row), actors)
         moved.run(record.update, versioned=versioned, allowed=allowed)
         cases.append(row)
         progress.append(moved)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth.actors import Actor
 from hub.cases import lifecycle, service
 from hub.cases.access import CaseAction, require_case_action
-from hub.cases.events import timeline_of
+from hub.cases.events import act_on
 from hub.cases.lifecycle import (
     MAX_EXTENSION_WORKING_DAYS,
     ExtensionTooLateError,
@@ -51,9 +51,7 @@ async def request(
         until=until,
         reason=reason,
         pending=await _pending(session, case) is not None,
-        actor=actor,
-        now=now,
-        timeline=timeline_of(session, case),
+        act=act_on(session, case, actor, now),
     )
     row = CaseExtension(case_id=case.id, **fields)
     session.add(row)
@@ -80,9 +78,7 @@ async def review(
         pending,
         approve=approve,
         note=note,
-        actor=actor,
-        now=now,
-        timeline=timeline_of(session, case),
+        act=act_on(session, case, actor, now),
     )
     return pending
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth.actors import Actor
 from hub.cases.access import CaseAction, require_case_action, require_report_scope
 from hub.cases.deadlines import DeadlinePolicy
-from hub.cases.events import timeline_of
+from hub.cases.events import act_on
 from hub.cases.footprints import check_footprint
 from hub.cases.lifecycle import reported
 from hub.cases.models import (
@@ -194,7 +194,7 @@ async def _record(
                 source_version=intake.source_version,
             )
         )
-    reported(case, actor, timeline_of(session, case))
+    reported(case, act_on(session, case, actor, now))
     return case
 
 

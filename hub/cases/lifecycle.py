@@ -9,10 +9,9 @@ goes through ``rules.next_status`` and tells the timeline what happened; neither
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from hub.auth.actors import Actor
 from hub.cases.calendar import add_working_days
 from hub.cases.deadlines import RED_AFTER_REOPENINGS, sign_by, warn_at
 from hub.cases.models import (
@@ -29,6 +28,7 @@ from hub.cases.rules import (
     next_dispatch_status,
     next_status,
 )
+from hub.cases.states import Act, CaseState, DispatchState, ExtensionState
 from hub.errors import DomainError, ErrorCode, IllegalTransitionError
 
 # The longest extension the centre grants at once, beyond the current deadline.
@@ -51,93 +51,15 @@ class InvalidExtensionError(DomainError):
     code = ErrorCode.INVALID_EXTENSION
 
 
-class CaseState(Protocol):
-    """The case's fields the lifecycle reads and changes (a ``Case`` or a batch's row)."""
-
-    number: str
-    status: CaseStatus
-    source: Any
-    subdistrict_code: str
-    reported_at: dt.datetime
-    updated_at: dt.datetime
-    responded_at: dt.datetime | None
-    resolved_at: dt.datetime | None
-    closed_at: dt.datetime | None
-    feedback_resolved: bool | None
-    feedback_satisfied: bool | None
-    feedback_comment: str | None
-    feedback_at: dt.datetime | None
-    reopen_count: int
-    warning_level: WarningLevel
-    resolve_by: dt.datetime | None
-    warn_at: dt.datetime | None
-    resolve_overdue: bool
-
-
-class DispatchState(Protocol):
-    """A dispatch's fields the lifecycle changes (a ``CaseDispatch`` or a batch's row)."""
-
-    department_code: str
-    status: DispatchStatus
-    role: DispatchRole
-    note: str | None
-    dispatched_at: dt.datetime
-    sign_by: dt.datetime | None
-    signed_at: dt.datetime | None
-    sign_overdue: bool
-    ruled: bool
-    responded_at: dt.datetime | None
-    resolved_at: dt.datetime | None
-
-
-class ExtensionState(Protocol):
-    """A pending extension's fields its review changes (a ``CaseExtension`` or a batch's row)."""
-
-    until: dt.datetime
-    decision: Decision
-    decided_at: dt.datetime | None
-    decided_by: dict[str, Any] | None
-    decision_note: str | None
-
-
-class Timeline:
-    """Where a step's events go, each as its columns (``type at actor note data``): the case's
-    session (``hub.cases.events.timeline_of``) or a batch's list of rows.
-
-    ``record`` turns the actor into the event's ``actor`` column (a batch caches it per actor).
-    """
-
-    def __init__(
-        self,
-        write: Callable[[dict[str, Any]], object],
-        record: Callable[[Actor], dict[str, Any]] = Actor.as_record,
-    ) -> None:
-        self._write = write
-        self._record = record
-
-    def __call__(
-        self,
-        type_: str,
-        actor: Actor,
-        *,
-        at: dt.datetime,
-        note: str | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> None:
-        self._write(
-            {"type": type_, "at": at, "actor": self._record(actor), "note": note, "data": data}
-        )
-
-
 def move(case: CaseState, transition: CaseTransition, now: dt.datetime) -> None:
     case.status = next_status(case.status, transition)
     case.updated_at = now
 
 
-def reported(case: CaseState, actor: Actor, timeline: Timeline) -> None:
-    """The intake's event: a new case is on record."""
+def reported(case: CaseState, act: Act) -> None:
+    """The intake's event: a new case is on record (at the time it was reported)."""
     data = {"source": case.source.value, "subdistrict": case.subdistrict_code}
-    timeline("REPORTED", actor, at=case.reported_at, data=data)
+    act.record("REPORTED", at=case.reported_at, data=data)
 
 
 def leader(
@@ -171,30 +93,22 @@ def sent_record(dispatches: Sequence[DispatchState]) -> dict[str, Any]:
 
 
 def dispatched(
-    case: CaseState,
-    sent: Sequence[DispatchState],
-    *,
-    note: str | None,
-    actor: Actor,
-    now: dt.datetime,
-    timeline: Timeline,
+    case: CaseState, sent: Sequence[DispatchState], *, note: str | None, act: Act
 ) -> None:
     """The case is with the units ``sent`` (already ``assign``ed)."""
-    move(case, CaseTransition.DISPATCH, now)
-    timeline("DISPATCHED", actor, at=now, note=note, data=sent_record(sent))
+    move(case, CaseTransition.DISPATCH, act.now)
+    act.record("DISPATCHED", note=note, data=sent_record(sent))
 
 
-def signed(
-    case: CaseState, own: DispatchState, *, actor: Actor, now: dt.datetime, timeline: Timeline
-) -> None:
+def signed(case: CaseState, own: DispatchState, act: Act) -> None:
     """签收: the unit takes the order on (late past its sign-by time)."""
     next_status(case.status, CaseTransition.SIGN)
     next_dispatch_status(own.status, DispatchTransition.SIGN)
     if own.signed_at is not None:
         raise IllegalTransitionError(f"you signed for case {case.number} already")
-    own.signed_at = now
-    late = own.sign_by is not None and now > own.sign_by
-    timeline("SIGNED", actor, at=now, data={"late": late})
+    own.signed_at = act.now
+    late = own.sign_by is not None and act.now > own.sign_by
+    act.record("SIGNED", data={"late": late})
 
 
 def returned(
@@ -203,9 +117,7 @@ def returned(
     *,
     reason: ReturnReason | None,
     note: str | None,
-    actor: Actor,
-    now: dt.datetime,
-    timeline: Timeline,
+    act: Act,
 ) -> dict[str, Any]:
     """退单: the unit hands its dispatch back with a standard reason and an explanation; the
     return's record (its columns but ``case_id``), pending the dispatcher's review."""
@@ -218,13 +130,13 @@ def returned(
         )
     next_status(case.status, CaseTransition.RETURN)
     own.status = next_dispatch_status(own.status, DispatchTransition.RETURN)
-    timeline("RETURNED", actor, at=now, note=explanation, data={"reason": reason.value})
+    act.record("RETURNED", note=explanation, data={"reason": reason.value})
     return {
         "department_code": own.department_code,
         "reason": reason,
         "note": explanation,
-        "returned_at": now,
-        "returned_by": actor.as_record(),
+        "returned_at": act.now,
+        "returned_by": act.actor.as_record(),
         "decision": Decision.PENDING,
         "decided_at": None,
         "decided_by": None,
@@ -246,17 +158,15 @@ def extension_requested(
     until: dt.datetime,
     reason: str | None,
     pending: bool,
-    actor: Actor,
-    now: dt.datetime,
-    timeline: Timeline,
+    act: Act,
 ) -> dict[str, Any]:
     """延期: the unit asks, before its deadline, for a later one; the request's record (its
     columns but ``case_id``), pending the centre's review."""
     next_status(case.status, CaseTransition.REQUEST_EXTENSION)
     if reason is None or not reason.strip():
         raise ReasonRequiredError("an extension needs a reason", field="reason")
-    deadline = case.resolve_by or now
-    if now >= deadline:
+    deadline = case.resolve_by or act.now
+    if act.now >= deadline:
         raise ExtensionTooLateError(
             f"case {case.number} was due at {deadline.isoformat()}; ask before the deadline"
         )
@@ -276,85 +186,64 @@ def extension_requested(
         "until": new_deadline,
         "previous_deadline": deadline,
         "reason": explanation,
-        "requested_at": now,
-        "requested_by": actor.as_record(),
+        "requested_at": act.now,
+        "requested_by": act.actor.as_record(),
         "decision": Decision.PENDING,
         "decided_at": None,
         "decided_by": None,
         "decision_note": None,
     }
-    data = {"until": new_deadline.isoformat()}
-    timeline("EXTENSION_REQUESTED", actor, at=now, note=explanation, data=data)
+    act.record("EXTENSION_REQUESTED", note=explanation, data={"until": new_deadline.isoformat()})
     return row
 
 
 def extension_reviewed(
-    case: CaseState,
-    pending: ExtensionState,
-    *,
-    approve: bool,
-    note: str | None,
-    actor: Actor,
-    now: dt.datetime,
-    timeline: Timeline,
+    case: CaseState, pending: ExtensionState, *, approve: bool, note: str | None, act: Act
 ) -> None:
     """The centre approves (the resolve-by deadline moves, the caller is told) or refuses."""
     next_status(case.status, CaseTransition.REVIEW_EXTENSION)
-    pending.decided_at, pending.decided_by, pending.decision_note = now, actor.as_record(), note
+    pending.decided_at, pending.decided_by = act.now, act.actor.as_record()
+    pending.decision_note = note
     if not approve:
         pending.decision = Decision.REJECTED
-        timeline("EXTENSION_REFUSED", actor, at=now, note=note)
+        act.record("EXTENSION_REFUSED", note=note)
         return
     pending.decision = Decision.APPROVED
     case.resolve_by = pending.until
     case.warn_at = warn_at(case.reported_at, pending.until)
     # The clocks start again from the new deadline: warnings are raised anew against it.
-    case.resolve_overdue = now > pending.until
+    case.resolve_overdue = act.now > pending.until
     case.warning_level = WarningLevel.RED if case.resolve_overdue else WarningLevel.GREEN
     data = {"until": pending.until.isoformat(), "callerTold": True}
-    timeline("EXTENSION_APPROVED", actor, at=now, note=note, data=data)
+    act.record("EXTENSION_APPROVED", note=note, data=data)
 
 
-def responded(
-    case: CaseState,
-    own: DispatchState | None,
-    *,
-    note: str | None,
-    actor: Actor,
-    now: dt.datetime,
-    timeline: Timeline,
-) -> None:
+def responded(case: CaseState, own: DispatchState | None, *, note: str | None, act: Act) -> None:
     """A department's first reply to the caller (响应), through its own dispatch if it has one."""
+    now = act.now
     move(case, CaseTransition.RESPOND, now)
     if case.responded_at is None:
         case.responded_at = now
     if own is not None and own.responded_at is None:
         own.status, own.responded_at = DispatchStatus.RESPONDED, now
         own.signed_at = own.signed_at or now
-    timeline("RESPONDED", actor, at=now, note=note)
+    act.record("RESPONDED", note=note)
 
 
-def resolved(
-    case: CaseState,
-    own: DispatchState | None,
-    *,
-    note: str | None,
-    actor: Actor,
-    now: dt.datetime,
-    timeline: Timeline,
-) -> None:
+def resolved(case: CaseState, own: DispatchState | None, *, note: str | None, act: Act) -> None:
     """Solved (办结); an assisting unit's part is done without closing the order."""
+    now = act.now
     if own is not None and own.role is DispatchRole.ASSIST:
         next_status(case.status, CaseTransition.RESOLVE)  # refused the same way as the lead
         _done(own, now)
-        timeline("ASSIST_RESOLVED", actor, at=now, note=note)
+        act.record("ASSIST_RESOLVED", note=note)
         return
     move(case, CaseTransition.RESOLVE, now)
     case.responded_at = case.responded_at or now
     case.resolved_at = now
     if own is not None:
         _done(own, now)
-    timeline("RESOLVED", actor, at=now, note=note)
+    act.record("RESOLVED", note=note)
 
 
 def _done(own: DispatchState, now: dt.datetime) -> None:
@@ -369,9 +258,7 @@ def feedback(
     resolved: bool,
     satisfied: bool | None,
     comment: str | None,
-    actor: Actor,
-    now: dt.datetime,
-    timeline: Timeline,
+    act: Act,
 ) -> None:
     """The return call (回访) on a resolved case; "not solved" reopens it with its units."""
     if case.status is not CaseStatus.RESOLVED:
@@ -379,37 +266,35 @@ def feedback(
             f"a return call needs a resolved case; case {case.number} is {case.status}"
         )
     case.feedback_resolved, case.feedback_satisfied = resolved, satisfied
-    case.feedback_comment, case.feedback_at = comment, now
+    case.feedback_comment, case.feedback_at = comment, act.now
     data = {"resolved": resolved, "satisfied": satisfied}
-    timeline("FEEDBACK_RECORDED", actor, at=now, note=comment, data=data)
+    act.record("FEEDBACK_RECORDED", note=comment, data=data)
     if resolved:
         return
-    reopened(case, dispatches, actor=actor, now=now, timeline=timeline)
+    reopened(case, dispatches, act=act)
 
 
 def reopened(
     case: CaseState,
     dispatches: Iterable[DispatchState],
     *,
-    actor: Actor,
-    now: dt.datetime,
-    timeline: Timeline,
+    act: Act,
     duplicate: str | None = None,
 ) -> None:
     """A caller says it is not solved: back to its units; twice is a red warning.
 
     ``duplicate`` names the merged duplicate whose caller said so (its main order reopens)."""
-    move(case, CaseTransition.REOPEN, now)
+    move(case, CaseTransition.REOPEN, act.now)
     case.reopen_count += 1
     reopen(case, dispatches)
     if duplicate is None:
-        timeline("REOPENED", actor, at=now, note="the caller says it is not solved")
+        act.record("REOPENED", note="the caller says it is not solved")
     else:
         note = f"the caller of merged duplicate {duplicate} says it is not solved"
-        timeline("REOPENED", actor, at=now, note=note, data={"duplicate": duplicate})
+        act.record("REOPENED", note=note, data={"duplicate": duplicate})
     if case.reopen_count >= RED_AFTER_REOPENINGS and case.warning_level is not WarningLevel.RED:
         case.warning_level = WarningLevel.RED
-        timeline("RED_WARNING", actor, at=now, note="twice not solved")
+        act.record("RED_WARNING", note="twice not solved")
 
 
 def reopen(case: CaseState, dispatches: Iterable[DispatchState]) -> None:
@@ -420,9 +305,7 @@ def reopen(case: CaseState, dispatches: Iterable[DispatchState]) -> None:
             row.status, row.resolved_at = DispatchStatus.DISPATCHED, None
 
 
-def closed(
-    case: CaseState, *, note: str | None, actor: Actor, now: dt.datetime, timeline: Timeline
-) -> None:
-    move(case, CaseTransition.CLOSE, now)
-    case.closed_at = now
-    timeline("CLOSED", actor, at=now, note=note)
+def closed(case: CaseState, *, note: str | None, act: Act) -> None:
+    move(case, CaseTransition.CLOSE, act.now)
+    case.closed_at = act.now
+    act.record("CLOSED", note=note)

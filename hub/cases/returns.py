@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.auth.actors import Actor
 from hub.cases import lifecycle, service
 from hub.cases.access import CaseAction, require_case_action
-from hub.cases.events import timeline_of
+from hub.cases.events import act_on, timeline_of
 from hub.cases.lifecycle import ReasonRequiredError, ReturnRuledError
 from hub.cases.models import (
     Case,
@@ -43,7 +43,7 @@ async def sign(*, session: AsyncSession, case: Case, actor: Actor, now: dt.datet
     """签收: the unit takes the order on (within one working day of its dispatch)."""
     require_case_action(actor, CaseAction.SIGN)
     own = await service.own_dispatch(session, case, actor)
-    lifecycle.signed(case, own, actor=actor, now=now, timeline=timeline_of(session, case))
+    lifecycle.signed(case, own, act_on(session, case, actor, now))
 
 
 async def return_dispatch(
@@ -63,9 +63,7 @@ async def return_dispatch(
         own,
         reason=reason,
         note=note,
-        actor=actor,
-        now=now,
-        timeline=timeline_of(session, case),
+        act=act_on(session, case, actor, now),
     )
     row = CaseReturn(case_id=case.id, **fields)
     session.add(row)

@@ -18,7 +18,7 @@ from hub.auth.actors import SYSTEM, Actor, Role
 from hub.auth.policy import PermissionDeniedError, within_scope
 from hub.cases import lifecycle
 from hub.cases.access import CaseAction, may_see_case, require_case_action, summoned
-from hub.cases.events import timeline_of
+from hub.cases.events import act_on, timeline_of
 from hub.cases.lifecycle import assign, leader
 from hub.cases.models import (
     Case,
@@ -107,9 +107,7 @@ async def dispatch(
         now=now,
         note=note,
     )
-    lifecycle.dispatched(
-        case, dispatches, note=note, actor=actor, now=now, timeline=timeline_of(session, case)
-    )
+    lifecycle.dispatched(case, dispatches, note=note, act=act_on(session, case, actor, now))
     return dispatches
 
 
@@ -188,9 +186,7 @@ async def respond(
     """The department's first reply to the caller (响应)."""
     require_case_scope(actor, case, CaseAction.RESPOND)
     own = await _own_dispatch(session, case, actor)
-    lifecycle.responded(
-        case, own, note=note, actor=actor, now=now, timeline=timeline_of(session, case)
-    )
+    lifecycle.responded(case, own, note=note, act=act_on(session, case, actor, now))
 
 
 async def resolve(
@@ -199,9 +195,7 @@ async def resolve(
     """The problem is solved (办结); an assisting unit's part is done without closing the order."""
     require_case_scope(actor, case, CaseAction.RESOLVE)
     own = await _own_dispatch(session, case, actor)
-    lifecycle.resolved(
-        case, own, note=note, actor=actor, now=now, timeline=timeline_of(session, case)
-    )
+    lifecycle.resolved(case, own, note=note, act=act_on(session, case, actor, now))
 
 
 async def record_feedback(
@@ -227,9 +221,7 @@ async def record_feedback(
         resolved=resolved,
         satisfied=satisfied,
         comment=comment,
-        actor=actor,
-        now=now,
-        timeline=timeline_of(session, case),
+        act=act_on(session, case, actor, now),
     )
     if not resolved:
         await _tell_duplicates(session, case, actor, now)
@@ -284,9 +276,7 @@ async def _merged_feedback(
         lifecycle.reopened(
             main,
             await dispatches_of(session, main),
-            actor=actor,
-            now=now,
-            timeline=timeline_of(session, main),
+            act=act_on(session, main, actor, now),
             duplicate=case.number,
         )
         await _tell_duplicates(session, main, actor, now)
@@ -308,7 +298,7 @@ async def close(
     *, session: AsyncSession, case: Case, note: str | None, actor: Actor, now: dt.datetime
 ) -> None:
     require_case_scope(actor, case, CaseAction.CLOSE)
-    lifecycle.closed(case, note=note, actor=actor, now=now, timeline=timeline_of(session, case))
+    lifecycle.closed(case, note=note, act=act_on(session, case, actor, now))
 
 
 async def sweep_overdue(*, session: AsyncSession, now: dt.datetime) -> int:
