@@ -38,7 +38,7 @@ from adapters.contract import (
 from adapters.roster import Roster
 from hub.auth.actors import Role
 from hub.cases import intake, service
-from hub.cases.batch import CaseRecord, Names, Reference, report_many
+from hub.cases.batch import CaseRecord, Names, RecordsRefusedError, Reference, report_many
 from hub.cases.models import (
     Case,
     CaseEvent,
@@ -117,25 +117,41 @@ class CaseAdapter(Adapter[SettingsT, CursorT, CaseRecord]):
     async def _create(
         self, session: AsyncSession, items: list[Parsed[CaseRecord]]
     ) -> list[Outcome | Rejection]:
-        if self.batch_intake and items:
+        """New cases, together where they can be: a record whose steps the lifecycle refuses
+        is taken out of the batch and goes alone (to its coded rejection), the rest together."""
+        together = list(range(len(items))) if self.batch_intake else []
+        alone: list[int] = [] if self.batch_intake else list(range(len(items)))
+        outcomes: list[Outcome | Rejection] = [Outcome.CREATED] * len(items)
+        # Twice at most: the refused records are all named by the first attempt.
+        for _ in range(2):
+            if not together:
+                break
             try:
                 async with session.begin_nested():
                     await report_many(
                         session,
-                        [item.item for item in items],
-                        references=[self._reference(item) for item in items],
+                        [items[i].item for i in together],
+                        references=[self._reference(items[i]) for i in together],
                         settings=self.context.settings,
                         names=self.names,
                         actors=self.actors,
                         now=self.context.now(),
                         versioned=self.versioned,
                     )
-                return [Outcome.CREATED] * len(items)
+                together = []
+            except RecordsRefusedError as error:
+                alone += (together[k] for k in error.refused)
+                together = [i for k, i in enumerate(together) if k not in error.refused]
             except (SQLAlchemyError, DomainError) as error:
-                # A race with another writer, or a record the state machine or the database
-                # refuses: one by one, the record at fault is rejected alone.
+                # A race with another writer, or a row the database refuses: one by one, the
+                # record at fault is rejected alone.
                 log.warning("batch intake failed, going record by record: %s", error)
-        return [await write_one(self.write, session, item) for item in items]
+                alone += together
+                together = []
+        alone += together
+        for i in sorted(alone):
+            outcomes[i] = await write_one(self.write, session, items[i])
+        return outcomes
 
     def _reference(self, item: Parsed[CaseRecord]) -> Reference:
         return Reference(self.name, item.provenance.source_id, item.provenance.version)

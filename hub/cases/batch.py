@@ -37,6 +37,7 @@ from hub.cases.progress import CaseUpdate, Stage, StepActors, StepKind
 from hub.categories.models import Category
 from hub.config import Settings
 from hub.db import BulkInsert, create_indexes, drop_indexes
+from hub.errors import DomainError
 from hub.geo.models import Jurisdiction, JurisdictionLevel
 from hub.lengths import refuse_overlong_rows
 from hub.numbers import allocate, scope_of
@@ -60,6 +61,16 @@ class CaseRecord:
     contact: str | None = None
     priority: Priority = Priority.ROUTINE
     update: CaseUpdate = field(default_factory=lambda: CaseUpdate(Stage.RECEIVED))
+
+
+class RecordsRefusedError(Exception):
+    """Records of a batch whose steps the lifecycle refuses, by their index in the batch; found
+    before anything is written, so the caller can take the rest in together and these alone."""
+
+    def __init__(self, refused: dict[int, DomainError]) -> None:
+        first = "; ".join(f"#{i}: {error}" for i, error in list(refused.items())[:3])
+        super().__init__(f"{len(refused)} record(s) refused ({first})")
+        self.refused = refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +179,8 @@ async def report_many(
 
     The rows are those ``intake.report`` and the case service would write one by one. A
     reference already on record fails the batch on its unique key (the caller's savepoint
-    decides what next); a case's step the state machine refuses fails it before any write.
+    decides what next). Cases whose steps the lifecycle refuses fail it before any write, all
+    of them named at once (``RecordsRefusedError``).
     """
     require_case_action(actors.system, CaseAction.REPORT)
     refs = references if references is not None else [None] * len(records)
@@ -179,7 +191,8 @@ async def report_many(
     allowed: set[StepKind] = set()
     cases: list[Row] = []
     progress: list[Progress] = []
-    for record, number in zip(records, numbers, strict=True):
+    refused: dict[int, DomainError] = {}
+    for index, (record, number) in enumerate(zip(records, numbers, strict=True)):
         lng, lat = record.point if record.point else (None, None)
         placement = Placement(
             lng, lat, record.grid_code, record.subdistrict_code, [record.subdistrict_code]
@@ -201,9 +214,15 @@ async def report_many(
             now=now,
         )
         moved = Progress(case_state(row), actors)
-        moved.run(record.update, versioned=versioned, allowed=allowed)
+        try:
+            moved.run(record.update, versioned=versioned, allowed=allowed)
+        except DomainError as error:
+            refused[index] = error
+            continue
         cases.append(row)
         progress.append(moved)
+    if refused:
+        raise RecordsRefusedError(refused)
     # No ORM flush checks these rows' lengths: SQLite would store any length, PostgreSQL fail.
     refuse_overlong_rows(Case, cases)
     # The ids are drawn before the rows are written, so each table is one plain write
