@@ -3,6 +3,7 @@ against a hand-written endpoint under wrk.
 
     make bench-city            # 200,000 then 2,000,000 cases (hours on a 2-core machine)
     .venv/bin/python -m bench.bench_city --sizes 200000,600000 [--url …] [--fresh]
+    .venv/bin/python -m bench.bench_city --front-end-only --url …   # step 3 alone, as filled
 
 1. Fills PostgreSQL (``--url``) through ``hub bench-data`` up to each size in turn (cases over
    the last 30 days, so the larger size is the denser city) and times the fill.
@@ -233,27 +234,36 @@ def _same_answer(hub: str, handwritten: str, token: str, first: int) -> None:
     assert not differ, differ[:3]
 
 
-def _front_end(url: str, seconds: int, connections: int) -> dict[int, dict[str, dict[str, float]]]:
+def _front_end(
+    url: str, seconds: int, connections: int, hubs: dict[str, str]
+) -> dict[int, dict[str, dict[str, float]]]:
+    """Each of ``hubs`` (a name and its ``hub`` command) and the hand-written endpoint, loaded
+    in turn at each page size."""
     settings = _settings(url)
     token = mint(settings, role=Role.CITY_PLATFORM, jurisdiction="110000")
-    hub_port, hand_port = _port(), _port()
-    hub, hand = f"http://127.0.0.1:{hub_port}", f"http://127.0.0.1:{hand_port}"
-    serve = [HUB, "serve", "--port", str(hub_port), "--workers", "1"]
+    hand_port = _port()
+    hand = f"http://127.0.0.1:{hand_port}"
     handwritten = [
         sys.executable, "-m", "uvicorn", "bench.handwritten:app", "--port", str(hand_port),
         "--workers", "1", "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
-    found: dict[int, dict[str, dict[str, float]]] = {}
-    with _server(serve, url, f"{hub}/healthz"), _server(handwritten, url, f"{hand}/cases"):
-        for first in (20, 50):
-            _same_answer(hub, hand, token, first)
-            body = json.dumps({"query": LIST_VIEW, "variables": {"first": first}})
-            found[first] = {
-                "hub": _wrk(_lua("POST", token, body), f"{hub}/graphql", seconds, connections),
-                "handwritten": _wrk(
-                    _lua("GET", token), f"{hand}/cases?first={first}", seconds, connections
-                ),
-            }
+    found: dict[int, dict[str, dict[str, float]]] = {20: {}, 50: {}}
+    with _server(handwritten, url, f"{hand}/cases"):
+        for name, command in hubs.items():
+            hub_port = _port()
+            hub = f"http://127.0.0.1:{hub_port}"
+            serve = [command, "serve", "--port", str(hub_port), "--workers", "1"]
+            with _server(serve, url, f"{hub}/healthz"):
+                for first in found:
+                    _same_answer(hub, hand, token, first)
+                    body = json.dumps({"query": LIST_VIEW, "variables": {"first": first}})
+                    found[first][name] = _wrk(
+                        _lua("POST", token, body), f"{hub}/graphql", seconds, connections
+                    )
+        for first in found:
+            found[first]["handwritten"] = _wrk(
+                _lua("GET", token), f"{hand}/cases?first={first}", seconds, connections
+            )
     return found
 
 
@@ -266,7 +276,20 @@ def main() -> None:
     parser.add_argument("--wrk-seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--no-wrk", action="store_true")
+    parser.add_argument(
+        "--compare-hub",
+        metavar="COMMAND",
+        help="also load this `hub` command (another checkout's) in the same run, to compare",
+    )
+    parser.add_argument(
+        "--front-end-only",
+        action="store_true",
+        help="only the front end's page against the hand-written endpoint, on the database as is",
+    )
     args = parser.parse_args()
+    if args.front_end_only:
+        _report_front_end(args.url, args.wrk_seconds, args.connections, args.compare_hub)
+        return
     asyncio.run(_create(args.url, args.fresh))
     sizes = [int(size) for size in args.sizes.split(",")]
     results: dict[int, dict[str, tuple[float, float]]] = {}
@@ -289,21 +312,30 @@ def main() -> None:
     for name in names:
         cells = " | ".join(f"{r[name][0]:.1f} / {r[name][1]:.1f}" for r in results.values())
         print(f"| {name} | {cells} |")
-    if args.no_wrk:
-        return
-    front = _front_end(args.url, args.wrk_seconds, args.connections)
-    print(f"\nload average {os.getloadavg()}")
-    print("\n| page | hub req/s | hub p50 / p99 ms | hand-written req/s | p50 / p99 ms | ratio |")
-    print("|---|---|---|---|---|---|")
+    if not args.no_wrk:
+        _report_front_end(args.url, args.wrk_seconds, args.connections, args.compare_hub)
+
+
+def _report_front_end(url: str, seconds: int, connections: int, compare: str | None) -> None:
+    print(f"\n{asyncio.run(_count(url)):,} cases; load average {os.getloadavg()}", flush=True)
+    hubs = {"hub": HUB, **({"compared": compare} if compare else {})}
+    front = _front_end(url, seconds, connections, hubs)
+    print(f"load average {os.getloadavg()}")
+    print("\n| page | hub | req/s | p50 / p99 ms | hand-written req/s | p50 / p99 ms | ratio |")
+    print("|---|---|---|---|---|---|---|")
     for first, figures in front.items():
-        ours, theirs = figures["hub"], figures["handwritten"]
-        print(
-            f"| {first} cases of a district | {ours['rate']:.1f} | {ours['p50']:.1f} / "
-            f"{ours['p99']:.1f} | {theirs['rate']:.1f} | {theirs['p50']:.1f} / "
-            f"{theirs['p99']:.1f} | {ours['rate'] / theirs['rate']:.2f} |"
-        )
-        if ours["errors"] or theirs["errors"]:
-            print(f"  non-2xx answers: hub {ours['errors']:.0f}, hand {theirs['errors']:.0f}")
+        theirs = figures["handwritten"]
+        for name in hubs:
+            ours = figures[name]
+            print(
+                f"| {first} cases of a district | {name} | {ours['rate']:.1f} | "
+                f"{ours['p50']:.1f} / {ours['p99']:.1f} | {theirs['rate']:.1f} | "
+                f"{theirs['p50']:.1f} / {theirs['p99']:.1f} | {ours['rate'] / theirs['rate']:.2f} |"
+            )
+            if ours["errors"] or theirs["errors"]:
+                print(
+                    f"  non-2xx answers: {name} {ours['errors']:.0f}, hand {theirs['errors']:.0f}"
+                )
 
 
 if __name__ == "__main__":
