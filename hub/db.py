@@ -7,6 +7,8 @@ are the only way the schema is made (``hub db upgrade``).
 from __future__ import annotations
 
 import datetime as dt
+import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, MetaData, Table, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, make_url
@@ -155,20 +158,62 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
         engine = create_async_engine(url, echo=echo)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         # JIT compiling a query plan costs ~100 ms; the hub's statements are pages that
         # run in milliseconds, whose estimated cost (a LIMIT over a big table) misleads it.
         connect_args={"server_settings": {"jit": "off"}},
     )
+    event.listen(engine.sync_engine, "checkin", _checked_in)
+    event.listen(engine.sync_engine, "checkout", _ping_if_idle)
+    return engine
+
+
+# A pooled connection idle this long is pinged before it is handed out (a database restarted
+# meanwhile left it dead); one in steady use is not: the ping is a round trip (three outside
+# autocommit), and a page's loaders check out several connections per request.
+PING_IDLE_SECONDS = 1.0
+
+
+def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    returned = record.info.get("checked_in")
+    if returned is None or time.monotonic() - returned < PING_IDLE_SECONDS:
+        return  # new (it was just connected), or in steady use
+    try:
+        dbapi_connection.ping()
+    except Exception as error:
+        # The pool drops this connection and checks out another (a fresh one if need be).
+        raise sa_exc.DisconnectionError(str(error)) from error
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+_READERS: weakref.WeakKeyDictionary[Any, async_sessionmaker[AsyncSession]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def reading(sessionmaker: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """Sessions over the same engine in autocommit, for reads of one statement each (a
+    DataLoader's batch, a page): no BEGIN and ROLLBACK around the statement, two round trips
+    fewer per session. Never for writes: they need ``sessionmaker``'s transactions."""
+    found = _READERS.get(sessionmaker)
+    if found is None:
+        engine = sessionmaker.kw["bind"]
+        found = async_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
+        _READERS[sessionmaker] = found
+    return found
 
 
 @asynccontextmanager

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from strawberry.types import Info as _Info
 
+from hub.db import reading
 from schema.core.context import RequestContext
 from schema.loaders import Loaders
 
@@ -20,8 +21,9 @@ class Context(RequestContext):
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        # One DataLoader cache per request (never shared between requests).
-        self.loaders = Loaders(self.sessionmaker)
+        # One DataLoader cache per request (never shared between requests); each batch is one
+        # read, in autocommit.
+        self.loaders = Loaders(reading(self.sessionmaker))
 
 
 Info = _Info[Context, None]

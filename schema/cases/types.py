@@ -22,6 +22,7 @@ from hub.cases.models import (
 )
 from hub.cases.queries import CaseFilter, page_cases
 from hub.cases.routing import suggest_departments
+from hub.db import reading
 from hub.errors import InvalidArgumentError, UnknownJurisdictionError
 from hub.geo.models import level_of_code
 from hub.pagination import NEWEST
@@ -326,7 +327,7 @@ async def cases_connection(
 ) -> Connection[Case]:
     request = page_request(info, first, after, NEWEST)
     query_filter = _query_filter(case_filter)
-    async with info.context.sessionmaker() as session:
+    async with reading(info.context.sessionmaker)() as session:
         page = await page_cases(
             session=session, case_filter=query_filter, actor=info.context.actor, page=request
         )
