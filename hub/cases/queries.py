@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from hub.auth.actors import Actor
 from hub.cases.access import case_visibility
@@ -211,6 +212,33 @@ async def events(*, session: AsyncSession, codes: Sequence[int]) -> dict[int, li
     found: dict[int, list[CaseEvent]] = defaultdict(list)
     for row in rows:
         found[row.case_id].append(row)
+    return found
+
+
+async def latest_events(
+    *, session: AsyncSession, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], list[CaseEvent]]:
+    """The latest ``n`` events of each case of ``(case id, n)``, oldest first: one statement per
+    distinct ``n`` (a list's cases all ask for the same), reading no older events."""
+    asked: dict[int, list[int]] = defaultdict(list)
+    for case_id, n in keys:
+        asked[n].append(case_id)
+    found: dict[tuple[int, int], list[CaseEvent]] = defaultdict(list)
+    for n, case_ids in asked.items():
+        newest = func.row_number().over(
+            partition_by=CaseEvent.case_id, order_by=CaseEvent.id.desc()
+        )
+        ranked = (
+            select(CaseEvent, newest.label("newest"))
+            .where(CaseEvent.case_id.in_(case_ids))
+            .subquery()
+        )
+        event = aliased(CaseEvent, ranked)
+        rows = await session.scalars(
+            select(event).where(ranked.c.newest <= n).order_by(ranked.c.id)
+        )
+        for row in rows:
+            found[row.case_id, n].append(row)
     return found
 
 

@@ -32,6 +32,9 @@ class CaseLoaders(LoaderGroup):
             cases.dispatches, []
         )
         self.case_events: DataLoader[int, list[CaseEvent]] = self._by_key(cases.events, [])
+        self.case_latest_events: DataLoader[tuple[int, int], list[CaseEvent]] = self._by_key(
+            cases.latest_events, [], arg="keys"
+        )
         self.case_crossed: DataLoader[int, list[str]] = self._by_key(cases.crossed, [])
         self.case_summoned: DataLoader[int, list[str]] = self._by_key(summoned, [])
         self.case_refs: DataLoader[int, list[CaseExternalRef]] = self._by_key(

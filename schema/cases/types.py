@@ -262,9 +262,12 @@ class Case(Node):
     async def events(self, info: Info, last: int | None = None) -> list[CaseEvent]:
         if last is not None and last < 0:
             raise InvalidArgumentError("last must not be negative")
-        rows = await info.context.loaders.case_events.load(self.row.id)
-        if last is not None:
-            rows = rows[max(0, len(rows) - last) :] if last else []
+        if last == 0:
+            return []
+        if last is None:
+            rows = await info.context.loaders.case_events.load(self.row.id)
+        else:  # only the latest `last` are read
+            rows = await info.context.loaders.case_latest_events.load((self.row.id, last))
         return [CaseEvent(row=row) for row in rows]
 
     @strawberry.field
