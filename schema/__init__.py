@@ -21,6 +21,7 @@ from schema.core.limits import QueryLimits
 from schema.core.observability import OperationMetrics
 from schema.core.refused import AuditRefusedMutations
 from schema.core.relay import Node
+from schema.core.rows import resolve_rows_directly
 from schema.core.scalars import SCALARS
 from schema.departments.types import Category, Department
 from schema.geo.types import Grid, Jurisdiction
@@ -44,6 +45,10 @@ log = logging.getLogger("hub.graphql")
 
 
 class HubSchema(strawberry.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        resolve_rows_directly(self._schema)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Mask unexpected faults in place, each logged under the id its client is shown.
 

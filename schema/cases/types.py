@@ -34,7 +34,7 @@ from schema.core.common import ExternalRef
 from schema.core.inputs import search_text
 from schema.core.pages import page_request
 from schema.core.relay import Connection, Node, connection_from_page
-from schema.core.rows import from_row
+from schema.core.rows import from_row, scalar_arguments
 from schema.core.scalars import GeoJSON
 from schema.departments.types import Category, Department
 from schema.geo.types import GeoPoint, Grid, Jurisdiction, wrap_jurisdiction
@@ -259,6 +259,7 @@ class Case(Node):
         description="The timeline, oldest first: the case's audit trail; `last: N` keeps the "
         "latest N entries only."
     )
+    @scalar_arguments
     async def events(self, info: Info, last: int | None = None) -> list[CaseEvent]:
         if last is not None and last < 0:
             raise InvalidArgumentError("last must not be negative")

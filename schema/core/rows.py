@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
+from graphql import GraphQLObjectType, GraphQLSchema
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+_ROW_ATTRIBUTE = "_hub_row_attribute"
+DIRECT = "_hub_direct_resolver"
+_SCALAR_ARGUMENTS = "_hub_scalar_arguments"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def from_row(attribute: str, annotation: object, **options: Any) -> Any:
@@ -21,4 +29,62 @@ def from_row(attribute: str, annotation: object, **options: Any) -> Any:
 
     resolve.__annotations__ = {"return": annotation}
     resolve.__qualname__ = resolve.__name__ = attribute
+    setattr(resolve, _ROW_ATTRIBUTE, attribute)
     return strawberry.field(resolver=resolve, **options)
+
+
+def scalar_arguments(resolver: F) -> F:
+    """Mark a resolver ``(self, info, **arguments)`` whose arguments are all plain scalars
+    (``Int``, ``String``, ``Boolean``) named alike in GraphQL and Python: graphql-core's
+    coerced values are what strawberry would pass, so ``resolve_rows_directly`` lets
+    graphql-core call it without strawberry's per-call argument conversion."""
+
+    def resolve(source: Any, info: Any, **arguments: Any) -> Any:
+        return resolver(source, info, **arguments)
+
+    setattr(resolver, DIRECT, resolve)
+    setattr(resolver, _SCALAR_ARGUMENTS, True)
+    return resolver
+
+
+def resolve_rows_directly(schema: GraphQLSchema) -> int:
+    """Let graphql-core read every ``from_row`` field itself: ``row.<attribute>`` of the source
+    (and call every resolver marked ``scalar_arguments`` itself).
+
+    Strawberry runs a field with a resolver through its own wrapper (an ``Info`` object, the
+    arguments parsed, field extensions chained) on every resolve; a list page reads thousands of
+    such fields. They take no arguments and have no permissions or field extensions, so the
+    plain read is the same answer; a schema extension's ``resolve`` hook (graphql-core
+    middleware) would still wrap it. Returns how many fields now read directly.
+    """
+    count = 0
+    for graphql_type in schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        for field in graphql_type.fields.values():
+            definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if definition is None:
+                continue
+            function = getattr(getattr(definition, "base_resolver", None), "wrapped_func", None)
+            attribute = getattr(function, _ROW_ATTRIBUTE, None)
+            direct = getattr(function, DIRECT, None)
+            if attribute is None and direct is None:
+                continue
+            if definition.extensions:
+                continue
+            if definition.arguments and not getattr(function, _SCALAR_ARGUMENTS, False):
+                continue
+            if getattr(definition, "permission_classes", None):
+                continue
+            field.resolve = _reader(attribute) if attribute is not None else direct
+            count += 1
+    return count
+
+
+def _reader(attribute: str) -> Any:
+    read = attrgetter(f"row.{attribute}")
+
+    def resolve(source: Any, _info: Any) -> Any:
+        return read(source)
+
+    return resolve
