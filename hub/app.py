@@ -14,7 +14,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as redis
@@ -53,6 +53,7 @@ from hub.http.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddlewa
 from hub.observability import metrics
 from hub.observability.tracing import Tracing
 from hub.open311.views import Open311
+from hub.reference import ReferenceData
 from hub.sweeper import sweep_forever
 from hub.webhooks.dispatcher import Dispatcher
 
@@ -82,6 +83,7 @@ class Hub:
     webhooks: Dispatcher | None = None
     connections: Scheduler | None = None
     tracing: Tracing | None = None
+    reference: ReferenceData = field(default_factory=ReferenceData)
 
     @classmethod
     def create(cls, settings: Settings) -> Hub:
@@ -98,6 +100,7 @@ class Hub:
 
     async def start(self) -> None:
         await self.geo.load(self.sessionmaker)
+        await self.reference.load(self.sessionmaker)
         await self.events.start()
         if self.settings.webhooks_enabled:
             self.webhooks = Dispatcher(self.settings, self.sessionmaker, self.events)
@@ -304,6 +307,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings=settings,
             sessionmaker=hub.sessionmaker,
             geo=hub.geo,
+            reference=hub.reference,
             feed=hub.events,
         )
 
@@ -314,6 +318,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings=settings,
             sessionmaker=hub.sessionmaker,
             geo=hub.geo,
+            reference=hub.reference,
             feed=hub.events,
         )
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -34,7 +35,7 @@ from schema.core.common import ExternalRef
 from schema.core.inputs import search_text
 from schema.core.pages import page_request
 from schema.core.relay import Connection, Node, connection_from_page
-from schema.core.rows import from_row, scalar_arguments
+from schema.core.rows import answered_first_by, from_row, scalar_arguments
 from schema.core.scalars import GeoJSON
 from schema.departments.types import Category, Department
 from schema.geo.types import GeoPoint, Grid, Jurisdiction, wrap_jurisdiction
@@ -46,6 +47,12 @@ WhistleRef = Annotated["Whistle", strawberry.lazy("schema.whistles.types")]
 
 for _domain_enum in (CaseSource, CaseStatus, Priority, DispatchStatus):
     strawberry.enum(_domain_enum)
+
+
+def _held(wrap: Any, rows: Mapping[str, Any], code: str | None) -> Any:
+    """``wrap(row=…)`` of the process's reference row of ``code``; None when not held."""
+    row = rows.get(code) if code is not None else None
+    return wrap(row=row) if row is not None else None
 
 
 @strawberry.type(description="The return call's answer (回访).")
@@ -61,6 +68,11 @@ class Dispatch:
     row: strawberry.Private[DispatchRow]
 
     @strawberry.field
+    @answered_first_by(
+        lambda dispatch, context: _held(
+            Department, context.reference.departments, dispatch.row.department_code
+        )
+    )
     async def department(self, info: Info) -> Department:
         row = await info.context.loaders.department.load(self.row.department_code)
         assert row is not None
@@ -115,6 +127,9 @@ class Case(Node):
     description = from_row("description", str)
 
     @strawberry.field
+    @answered_first_by(
+        lambda case, context: _held(Category, context.reference.categories, case.row.category_code)
+    )
     async def category(self, info: Info) -> Category:
         rows = await info.context.loaders.all_categories.load(0)
         return next(Category(row=row) for row in rows if row.code == self.row.category_code)
@@ -143,6 +158,11 @@ class Case(Node):
         return Grid(row=row) if row else None
 
     @strawberry.field
+    @answered_first_by(
+        lambda case, context: _held(
+            Jurisdiction, context.reference.jurisdictions, case.row.community_code
+        )
+    )
     async def community(self, info: Info) -> Jurisdiction | None:
         code = self.row.community_code
         return (
@@ -150,12 +170,22 @@ class Case(Node):
         )
 
     @strawberry.field
+    @answered_first_by(
+        lambda case, context: _held(
+            Jurisdiction, context.reference.jurisdictions, case.row.subdistrict_code
+        )
+    )
     async def subdistrict(self, info: Info) -> Jurisdiction:
         row = await info.context.loaders.jurisdiction.load(self.row.subdistrict_code)
         assert row is not None
         return Jurisdiction(row=row)
 
     @strawberry.field
+    @answered_first_by(
+        lambda case, context: _held(
+            Jurisdiction, context.reference.jurisdictions, case.row.district_code
+        )
+    )
     async def district(self, info: Info) -> Jurisdiction:
         row = await info.context.loaders.jurisdiction.load(self.row.district_code)
         assert row is not None

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import strawberry
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.auth.actors import Actor
 from hub.config import Settings
+from hub.reference import ReferenceData
 
 if TYPE_CHECKING:
     from hub.geo.index import GeoIndex
@@ -25,6 +26,8 @@ class RequestContext:
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
     geo: GeoIndex
+    # The process's reference rows (empty: every look-up goes to the request's loaders).
+    reference: ReferenceData = field(default_factory=ReferenceData, kw_only=True)
 
 
 AnyInfo = strawberry.Info[Any, Any]

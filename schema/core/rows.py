@@ -33,6 +33,26 @@ def from_row(attribute: str, annotation: object, **options: Any) -> Any:
     return strawberry.field(resolver=resolve, **options)
 
 
+def answered_first_by(find: Callable[[Any, Any], Any]) -> Callable[[F], F]:
+    """Mark an async field resolver ``(self, info)`` whose answer ``find(self, context)`` may
+    already hold (from the process's reference rows, ``hub.reference``); None means it does
+    not, and the resolver runs.
+
+    ``resolve_rows_directly`` hands graphql-core the combination as the field's resolver: a
+    found answer is returned at once, not awaited through strawberry.
+    """
+
+    def mark(resolver: F) -> F:
+        def resolve(source: Any, info: Any) -> Any:
+            found = find(source, info.context)
+            return found if found is not None else resolver(source, info)
+
+        setattr(resolver, DIRECT, resolve)
+        return resolver
+
+    return mark
+
+
 def scalar_arguments(resolver: F) -> F:
     """Mark a resolver ``(self, info, **arguments)`` whose arguments are all plain scalars
     (``Int``, ``String``, ``Boolean``) named alike in GraphQL and Python: graphql-core's
@@ -49,7 +69,7 @@ def scalar_arguments(resolver: F) -> F:
 
 def resolve_rows_directly(schema: GraphQLSchema) -> int:
     """Let graphql-core read every ``from_row`` field itself: ``row.<attribute>`` of the source
-    (and call every resolver marked ``scalar_arguments`` itself).
+    (and answer every field marked ``answered_first_by`` from what the process holds).
 
     Strawberry runs a field with a resolver through its own wrapper (an ``Info`` object, the
     arguments parsed, field extensions chained) on every resolve; a list page reads thousands of

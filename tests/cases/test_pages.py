@@ -9,15 +9,18 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from hub import pagination
+from hub.app import create_app
 from hub.cases.models import Case, CaseJurisdiction, CaseStatus
 from hub.config import Settings
 from hub.db import create_engine, create_sessionmaker
 from hub.demo.synthetic import Plan
+from hub.reference import ReferenceData
 from tests.cases.factories import DISPATCH, REPORT, Actors, ok, synthetic_cases
-from tests.conftest import GraphQLClient, HubServer, quiet_hub
+from tests.conftest import GraphQLClient, HubServer, StatementCounter, quiet_hub
+from tests.support.server import serve_in_thread
 
 XICHENG, FENGTAI = "110102", "110106"
 ACROSS = {  # from Xicheng into Fengtai
@@ -196,3 +199,49 @@ async def test_the_latest_events_of_a_case_with_fewer_are_all_of_them(
     # then the whole timeline comes back, in order
     assert len(timeline) >= 2  # reported, then dispatched
     assert latest["case"]["events"] == timeline
+
+
+LIST_VIEW = """query($first: Int!) { cases(first: $first, filter: {jurisdictionCode: "110106"}) {
+  edges { node { number category { code name } subdistrict { code name } district { code name }
+    community { code } dispatches { status department { code name } }
+    events(last: 2) { id type } } } } }"""
+
+
+@pytest.mark.usefixtures("month")
+async def test_a_front_ends_list_page_reads_reference_rows_held_and_only_the_latest_events(
+    settings: Settings, hub_server: HubServer
+) -> None:
+    city = Actors(hub_server).city
+    app = create_app(settings.model_copy(update={"events_poll_seconds": 3600.0}))
+    counter = StatementCounter()
+    event.listen(app.state.hub.engine.sync_engine, "before_cursor_execute", counter)
+    every_event = "query($n: String!) { case(number: $n) { events { id type } } }"
+    with serve_in_thread(app) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            gql = GraphQLClient(client)
+            # given a hub holding the reference rows (read at start)
+            held = app.state.hub.reference
+            assert held.jurisdictions
+            assert held.categories
+            assert held.departments
+            # when a list page asks for each case's places, dispatches and latest events
+            counts: dict[int, int] = {}
+            for first in (5, 20):
+                before = counter.count
+                page = await gql.execute(LIST_VIEW, {"first": first}, token=city)
+                counts[first] = counter.count - before
+            # then the page, and its cases' dispatches, are its only statements (besides the
+            # events'), whatever its size: places and departments are the process's
+            assert counts[5] == counts[20] == 2, counts
+            # and the answer is the one the request's own loaders give
+            app.state.hub.reference = ReferenceData()
+            loaded = await gql.execute(LIST_VIEW, {"first": 20}, token=city)
+            app.state.hub.reference = held
+            assert loaded == page
+            # and each case's latest events are the tail of its whole timeline
+            nodes = [edge["node"] for edge in page["cases"]["edges"]]
+            assert len(nodes) == 20
+            for node in nodes[:5]:
+                whole = await gql.execute(every_event, {"n": node["number"]}, token=city)
+                assert node["events"] == whole["case"]["events"][-2:]
+            assert any(node["dispatches"] for node in nodes)
