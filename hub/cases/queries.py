@@ -9,7 +9,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -215,6 +226,21 @@ async def events(*, session: AsyncSession, codes: Sequence[int]) -> dict[int, li
     return found
 
 
+def _latest_events() -> Select[Any]:
+    """Events of the cases ``:case_ids`` among the latest ``:n`` of their case, oldest first."""
+    newest = func.row_number().over(partition_by=CaseEvent.case_id, order_by=CaseEvent.id.desc())
+    ranked = (
+        select(CaseEvent, newest.label("newest"))
+        .where(CaseEvent.case_id.in_(bindparam("case_ids", expanding=True)))
+        .subquery()
+    )
+    event = aliased(CaseEvent, ranked)
+    return select(event).where(ranked.c.newest <= bindparam("n")).order_by(ranked.c.id)
+
+
+LATEST_EVENTS = _latest_events()  # built once: only its parameters change
+
+
 async def latest_events(
     *, session: AsyncSession, keys: Sequence[tuple[int, int]]
 ) -> dict[tuple[int, int], list[CaseEvent]]:
@@ -225,18 +251,7 @@ async def latest_events(
         asked[n].append(case_id)
     found: dict[tuple[int, int], list[CaseEvent]] = defaultdict(list)
     for n, case_ids in asked.items():
-        newest = func.row_number().over(
-            partition_by=CaseEvent.case_id, order_by=CaseEvent.id.desc()
-        )
-        ranked = (
-            select(CaseEvent, newest.label("newest"))
-            .where(CaseEvent.case_id.in_(case_ids))
-            .subquery()
-        )
-        event = aliased(CaseEvent, ranked)
-        rows = await session.scalars(
-            select(event).where(ranked.c.newest <= n).order_by(ranked.c.id)
-        )
+        rows = await session.scalars(LATEST_EVENTS, {"case_ids": case_ids, "n": n})
         for row in rows:
             found[row.case_id, n].append(row)
     return found

@@ -171,36 +171,6 @@ async def test_a_cursor_from_another_list_or_made_up_is_refused_with_a_code(
         assert body["errors"][0]["extensions"]["code"] == "INVALID_CURSOR", body
 
 
-@pytest.mark.usefixtures("clean")
-async def test_the_latest_events_of_a_case_with_fewer_are_all_of_them(
-    gql: GraphQLClient, hub_server: HubServer
-) -> None:
-    city = Actors(hub_server).city
-    # given a case reported and dispatched (a short timeline)
-    case = await ok(
-        gql,
-        REPORT,
-        city,
-        description="楼道堆物",
-        categoryCode="GARBAGE",
-        source="HOTLINE_12345",
-        footprint=ACROSS,
-    )
-    departments = ["110102.URBAN_MANAGEMENT"]
-    await ok(gql, DISPATCH, city, caseNumber=case["number"], departmentCodes=departments)
-    query = """query($number: String!, $last: Int) {
-      case(number: $number) { events(last: $last) { type at } } }"""
-    every = await gql.execute(query, {"number": case["number"], "last": None}, token=city)
-    timeline = every["case"]["events"]
-    # when more of its latest events are asked for than it has
-    latest = await gql.execute(
-        query, {"number": case["number"], "last": len(timeline) + 1}, token=city
-    )
-    # then the whole timeline comes back, in order
-    assert len(timeline) >= 2  # reported, then dispatched
-    assert latest["case"]["events"] == timeline
-
-
 LIST_VIEW = """query($first: Int!) { cases(first: $first, filter: {jurisdictionCode: "110106"}) {
   edges { node { number category { code name } subdistrict { code name } district { code name }
     community { code } dispatches { status department { code name } }
@@ -245,3 +215,33 @@ async def test_a_front_ends_list_page_reads_reference_rows_held_and_only_the_lat
                 whole = await gql.execute(every_event, {"n": node["number"]}, token=city)
                 assert node["events"] == whole["case"]["events"][-2:]
             assert any(node["dispatches"] for node in nodes)
+
+
+@pytest.mark.usefixtures("clean")
+async def test_the_latest_events_of_a_case_with_fewer_are_all_of_them(
+    gql: GraphQLClient, hub_server: HubServer
+) -> None:
+    city = Actors(hub_server).city
+    # given a case reported and dispatched (a short timeline)
+    case = await ok(
+        gql,
+        REPORT,
+        city,
+        description="楼道堆物",
+        categoryCode="GARBAGE",
+        source="HOTLINE_12345",
+        footprint=ACROSS,
+    )
+    departments = ["110102.URBAN_MANAGEMENT"]
+    await ok(gql, DISPATCH, city, caseNumber=case["number"], departmentCodes=departments)
+    query = """query($number: String!, $last: Int) {
+      case(number: $number) { events(last: $last) { type at } } }"""
+    every = await gql.execute(query, {"number": case["number"], "last": None}, token=city)
+    timeline = every["case"]["events"]
+    # when more of its latest events are asked for than it has
+    latest = await gql.execute(
+        query, {"number": case["number"], "last": len(timeline) + 1}, token=city
+    )
+    # then the whole timeline comes back, in order
+    assert len(timeline) >= 2  # reported, then dispatched
+    assert latest["case"]["events"] == timeline
