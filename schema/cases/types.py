@@ -257,6 +257,7 @@ class Case(Node):
     )
 
     @strawberry.field
+    @scalar_arguments
     async def dispatches(self, info: Info) -> list[Dispatch]:
         return [
             Dispatch(row=row)

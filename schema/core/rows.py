@@ -54,10 +54,11 @@ def answered_first_by(find: Callable[[Any, Any], Any]) -> Callable[[F], F]:
 
 
 def scalar_arguments(resolver: F) -> F:
-    """Mark a resolver ``(self, info, **arguments)`` whose arguments are all plain scalars
-    (``Int``, ``String``, ``Boolean``) named alike in GraphQL and Python: graphql-core's
-    coerced values are what strawberry would pass, so ``resolve_rows_directly`` lets
-    graphql-core call it without strawberry's per-call argument conversion."""
+    """Mark a resolver ``(self, info, **arguments)`` whose arguments (if any) are all plain
+    scalars (``Int``, ``String``, ``Boolean``) named alike in GraphQL and Python, and which
+    reads no more of ``info`` than its ``context``: graphql-core's coerced values are what
+    strawberry would pass, so ``resolve_rows_directly`` lets graphql-core call it without
+    strawberry's per-call ``Info`` and argument conversion."""
 
     def resolve(source: Any, info: Any, **arguments: Any) -> Any:
         return resolver(source, info, **arguments)
