@@ -68,11 +68,6 @@ class Dispatch:
     row: strawberry.Private[DispatchRow]
 
     @strawberry.field
-    @answered_first_by(
-        lambda dispatch, context: _held(
-            Department, context.reference.departments, dispatch.row.department_code
-        )
-    )
     async def department(self, info: Info) -> Department:
         row = await info.context.loaders.department.load(self.row.department_code)
         assert row is not None
