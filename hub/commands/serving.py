@@ -7,7 +7,7 @@ import logging
 import logging.config
 import os
 import tempfile
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -53,13 +53,21 @@ def serve(
         timeout_worker_healthcheck=60,
         log_config=log_config,
         log_level=settings.log_level,
-        ws_ping_interval=20,
-        ws_ping_timeout=20,
-        # Events are small JSON: compressing each costs CPU and a zlib context per socket.
-        ws_per_message_deflate=False,
-        ws=WEBSOCKET_PROTOCOL,  # writes frames encoded once per fan-out
-        http=BoundedH11Protocol,  # deadlines for a request's headers and body
+        **protocols(),
     )
+
+
+def protocols() -> dict[str, Any]:
+    """uvicorn's protocol settings for the hub (``hub serve``, and the benchmarks' in-process
+    servers)."""
+    return {
+        "ws_ping_interval": 20,
+        "ws_ping_timeout": 20,
+        # Events are small JSON: compressing each costs CPU and a zlib context per socket.
+        "ws_per_message_deflate": False,
+        "ws": WEBSOCKET_PROTOCOL,  # writes frames encoded once per fan-out
+        "http": BoundedH11Protocol,  # deadlines for a request's headers and body
+    }
 
 
 def is_loopback(host: str) -> bool:
