@@ -61,8 +61,10 @@ def protocols() -> dict[str, Any]:
     """uvicorn's protocol settings for the hub (``hub serve``, and the benchmarks' in-process
     servers)."""
     return {
-        "ws_ping_interval": 20,
-        "ws_ping_timeout": 20,
+        # No WebSocket-level pings: the hub pings each socket in graphql-transport-ws itself
+        # (HUB_WS_PING_SECONDS) and closes it without a pong, so uvicorn's timers per socket
+        # would only double the traffic.
+        "ws_ping_interval": None,
         # Events are small JSON: compressing each costs CPU and a zlib context per socket.
         "ws_per_message_deflate": False,
         "ws": WEBSOCKET_PROTOCOL,  # writes frames encoded once per fan-out
