@@ -30,14 +30,19 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from json import JSONDecodeError
 from typing import Any, NamedTuple, cast
 
 from graphql import GraphQLFormattedError
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.exceptions import (
+    NonJsonMessageReceived,
+    NonTextMessageReceived,
+    WebSocketDisconnected,
+)
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -69,6 +74,7 @@ PING: PingMessage = {"type": "ping"}
 PING_FRAME = text_frame('{"type":"ping"}')
 TOO_MANY_SOCKETS = 4429
 TRY_AGAIN_LATER = 1013
+_CLOSED = object()  # no more messages: the socket is closed
 RECENT_RESULTS = 256  # encoded results kept: one per event and kind of subscriber, recently
 FRAMES_PER_RESULT = 8  # framed messages kept per result: most clients number operations 1, 2...
 
@@ -87,8 +93,8 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.schema = cast("BaseSchema", SubscriptionsOnly(self.schema))
-        socket = cast("ASGIWebSocketAdapter", self.websocket).ws
+        self.schema = cast("BaseSchema", cast("GraphQLWebSocket", self.view).subscriptions_only)
+        socket = self._socket = cast("ASGIWebSocketAdapter", self.websocket).ws
         extensions = socket.scope.get("extensions") or {}
         self.frames: Frames | None = extensions.get(EXTENSION)
         # Keep-alive by timers, not a task per socket: an idle socket holds two handles.
@@ -99,6 +105,40 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
     @property
     def settings(self) -> Settings:
         return cast("GraphQLWebSocket", self.view).settings
+
+    async def handle(self) -> None:
+        """strawberry's loop, reading without an async generator and holding no message while
+        it waits for the next (an idle socket's last message is its subscribe, query and all)."""
+        self.on_request_accepted()
+        try:
+            try:
+                while (message := await self._receive()) is not _CLOSED:
+                    await self.handle_message(cast("Message", message))
+                    del message
+            except NonTextMessageReceived:
+                await self.handle_invalid_message("WebSocket message type must be text")
+            except NonJsonMessageReceived:
+                await self.handle_invalid_message("WebSocket message must be valid JSON")
+        except WebSocketDisconnected:
+            pass
+        finally:
+            await self.shutdown()
+
+    async def _receive(self) -> object:
+        """The next message, decoded; ``_CLOSED`` once the socket is (``iter_json``'s rules)."""
+        socket = self._socket
+        if socket.application_state == WebSocketState.DISCONNECTED:
+            return _CLOSED
+        try:
+            text = await socket.receive_text()
+        except KeyError as error:  # a binary message
+            raise NonTextMessageReceived from error
+        except WebSocketDisconnect:
+            return _CLOSED
+        try:
+            return self.view.decode_json(text)
+        except JSONDecodeError as error:
+            raise NonJsonMessageReceived from error
 
     async def handle_message(self, message: Message) -> None:
         """Refuse malformed frames with 4400; strawberry assumes a well-shaped object."""
@@ -137,6 +177,9 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
         except _Refusal as refusal:
             await self.websocket.close(code=refusal.code, reason=refusal.reason)
             return
+        finally:
+            # Initialised (or refused): the timeout task, cancelled, is of no further use.
+            self.connection_init_timeout_task = None
         if self.connection_acknowledged and self._timer is None:
             self._later(self.settings.ws_ping_seconds, self._ping)
 
@@ -235,6 +278,7 @@ class GraphQLWebSocket(GraphQL[LiveContext, None]):
             allowed_origins=("*",),
         )
         self.settings = settings
+        self.subscriptions_only = SubscriptionsOnly(schema)  # what every socket runs
         self.new_context = new_context
         self.sockets = SocketCounter(settings.ws_max_sockets_per_token)
         self._recent: OrderedDict[int, _Encoded] = OrderedDict()
