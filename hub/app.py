@@ -352,12 +352,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await limiter.aclose()
             await hub.stop()
 
+    sockets = GraphQLWebSocket(schema, settings=settings, new_context=live)
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute(
-                "/graphql", GraphQLWebSocket(schema, settings=settings, new_context=live)
-            ),
+            WebSocketRoute("/graphql", sockets),
             graphiql_assets(),
             Route("/healthz", hub.healthz, methods=["GET"]),
             Route("/readyz", hub.readyz, methods=["GET"]),
@@ -368,7 +367,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[
             # Outermost, so that a request's span covers all the hub does with it.
             *([Middleware(_Traced, tracing=hub.tracing)] if hub.tracing is not None else []),
-            *browser_middleware(settings),
+            *browser_middleware(settings, sockets={"/graphql": sockets}),
             Middleware(
                 RateLimitMiddleware,
                 limiter=limiter,
