@@ -8,11 +8,12 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from hub.config import Settings, get_settings
 from hub.errors import DomainError, ErrorCode
+from hub.observability.tracing import recording
 from schema.adapters.types import AdapterRun
 from schema.cases.types import Case
 from schema.core.errors import PublicError, public_error
@@ -25,7 +26,7 @@ from schema.core.rows import resolve_rows_directly
 from schema.core.scalars import SCALARS
 from schema.departments.types import Category, Department
 from schema.geo.types import Grid, Jurisdiction
-from schema.live.execution import SharedDocuments, SharedEventExecution
+from schema.live.execution import STREAMING, SharedDocuments, SharedEventExecution
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.subscription import Subscription
@@ -44,10 +45,37 @@ def _visible(error: object) -> bool:
 log = logging.getLogger("hub.graphql")
 
 
+def _without_operation_hook(extension: type[SchemaExtension]) -> type[SchemaExtension]:
+    """``extension`` with strawberry's default ``on_operation``, which strawberry skips."""
+    return type(extension.__name__, (extension,), {"on_operation": SchemaExtension.on_operation})
+
+
+_WITHOUT_OPERATION_HOOK: dict[type[SchemaExtension], type[SchemaExtension]] = {
+    extension: _without_operation_hook(extension)
+    for extension in (OperationMetrics, QueryLimitsExtension, AuditRefusedMutations)
+}
+
+
 class HubSchema(strawberry.Schema):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         resolve_rows_directly(self._schema)
+
+    def get_extensions(self, sync: bool = False) -> list[SchemaExtension]:
+        """The extensions for one operation; for a socket's subscription, without the
+        ``on_operation`` hooks that would do nothing but wait for its end, hours later, each
+        holding a suspended generator and its context managers per subscription: the limits'
+        hiding of suggestions and the refused-mutation audit act on an answer the socket has
+        sent already (or on mutations, which a socket refuses before this), and the metrics
+        skip subscriptions, save for the span of a traced request."""
+        extensions = super().get_extensions(sync)
+        if STREAMING.get():
+            traced = recording()
+            for extension in extensions:
+                idle = _WITHOUT_OPERATION_HOOK.get(type(extension))
+                if idle is not None and not (traced and isinstance(extension, OperationMetrics)):
+                    extension.__class__ = idle
+        return extensions
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Mask unexpected faults in place, each logged under the id its client is shown.

@@ -124,6 +124,11 @@ class _RequestRoots(Sampler):
         return f"RequestRoots({self._ratio.get_description()})"
 
 
+def recording() -> bool:
+    """Whether a traced request is under way here (``operation_span`` would open a span)."""
+    return trace.get_current_span().is_recording()
+
+
 @contextmanager
 def operation_span() -> Iterator[trace.Span | None]:
     """A child span for a GraphQL operation inside a traced request; None outside one."""

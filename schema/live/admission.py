@@ -15,6 +15,7 @@ from strawberry.types.graphql import OperationType
 from hub.errors import ErrorCode
 from schema.core.errors import PublicError
 from schema.live.context import LiveContext
+from schema.live.execution import STREAMING
 
 __all__ = ["SocketCounter", "SubscriptionsOnly", "well_formed"]
 
@@ -63,7 +64,11 @@ class SubscriptionsOnly:
         if isinstance(context_value, LiveContext):
             context_value = context_value.for_operation()
         options["allowed_operation_types"] = (OperationType.SUBSCRIPTION,)
-        return await self._schema.stream(query, context_value=context_value, **options)
+        streaming = STREAMING.set(True)  # the schema's extensions are made for a socket
+        try:
+            return await self._schema.stream(query, context_value=context_value, **options)
+        finally:
+            STREAMING.reset(streaming)
 
 
 def _operation_type(query: str | None, name: object) -> OperationKind | None:

@@ -9,6 +9,7 @@ from collections import OrderedDict
 from collections.abc import (
     Iterator,
 )
+from contextvars import ContextVar
 from typing import Any, ClassVar, cast
 
 from graphql import DocumentNode, print_ast
@@ -20,6 +21,7 @@ from schema.live.context import LiveContext
 log = logging.getLogger("hub.events")
 
 SHARED_DOCUMENTS = 512  # distinct subscription texts kept parsed
+STREAMING: ContextVar[bool] = ContextVar("hub_streaming", default=False)  # a socket's operation
 
 
 class SharedDocuments(SchemaExtension):
