@@ -32,6 +32,7 @@ from hub.http import GraphQLHTTPEndpoint
 from schema.core.limits import QueryLimits
 from schema.core.parsing import count_tokens
 from tests.conftest import GraphQLClient, HubServer
+from tests.events.client import connect
 from tests.support.server import serve_in_thread
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -408,13 +409,21 @@ async def test_introspection_off_refuses_schema_queries_and_hides_suggestions(
 
 async def test_suggestions_can_be_hidden_with_introspection_on(settings: Settings) -> None:
     app = create_app(settings.model_copy(update={"field_suggestions": False}))
+    token = mint(settings, role=Role.CITY_PLATFORM, jurisdiction="110000")
     with serve_in_thread(app) as url:
         async with httpx.AsyncClient(base_url=url) as client:
             typo = await post(client, {"query": '{ jurisdictoin(code: "110102") { name } }'})
             intro = await post(client, {"query": "{ __schema { queryType { name } } }"})
+        # and over the WebSocket too: a subscription's validation errors spell nothing out
+        async with connect(url, token) as socket:
+            misspelt = await (await socket.subscribe("subscription { caseEvnts { type } }")).ended()
     assert typo.status_code == 400
     assert "Did you mean" not in typo.text
     assert intro.json() == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+    assert misspelt.kind == "error"
+    assert [error["message"] for error in misspelt.payload] == [
+        "Cannot query field 'caseEvnts' on type 'Subscription'."
+    ]
 
 
 async def test_limits_follow_the_settings(settings: Settings) -> None:

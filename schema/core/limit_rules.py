@@ -83,6 +83,9 @@ class QueryLimitsExtension(SchemaExtension):
             errors = validate_document(schema, document, (*rules, limits))
             if not errors and context.query is not None:
                 self._remember(key, document)
+            elif self.limits.hide_suggestions:
+                # Here, not only once the operation is done: a socket sends these at once.
+                _hide_suggestions(errors)
             context.pre_execution_errors = errors
         yield
 
