@@ -145,15 +145,24 @@ def bench_data(
     cases: Annotated[int, typer.Option(min=1, help="How many cases to add.")],
     days: Annotated[int, typer.Option(min=1, help="Reported over the last DAYS days.")] = 30,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic traffic.")] = 2026,
+    defer_indexes: Annotated[
+        bool | None,
+        typer.Option(
+            "--defer-indexes/--keep-indexes",
+            help="Write without the case tables' secondary indexes and make them at the end "
+            "(default: when adding at least as many cases as there are).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Fill the database (migrated first) with realistic synthetic cases, for benchmarks."""
     started = time.perf_counter()
-    made = asyncio.run(_bench_data(cases, days, seed))
+    made = asyncio.run(_bench_data(cases, days, seed, defer_indexes))
     elapsed = time.perf_counter() - started
     console.print(f"added {made:,} cases in {elapsed:.1f}s ({made / elapsed:,.0f} cases/s)")
 
 
-async def _bench_data(cases: int, days: int, seed: int) -> int:
+async def _bench_data(cases: int, days: int, seed: int, defer_indexes: bool | None) -> int:
     settings = get_settings()
     engine = create_engine(settings.database_url)
     try:
@@ -169,6 +178,7 @@ async def _bench_data(cases: int, days: int, seed: int) -> int:
             seed=seed,
             progress=progress,
             settings=settings,
+            defer_indexes=defer_indexes,
         )
     finally:
         await engine.dispose()

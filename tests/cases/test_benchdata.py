@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 
+from hub.cases.batch import WRITTEN
 from hub.cases.models import Case, CaseDispatch, CaseEvent, CaseJurisdiction
 from hub.config import Settings
-from hub.db import create_engine, create_sessionmaker
+from hub.db import create_engine, create_sessionmaker, secondary_indexes
 from tests.test_cli import run_hub
 
 pytestmark = pytest.mark.usefixtures("clean")
@@ -40,5 +42,18 @@ async def test_bench_data_adds_the_cases_asked_for_over_the_days_asked_for(
             assert 1.5 < (last - first).total_seconds() / 86400 <= 3
             districts = await session.scalar(select(func.count(func.distinct(Case.district_code))))
             assert (districts or 0) >= 10
+        # and every index the case tables are made with is there again after the fills (each
+        # wrote without the secondary indexes: it was at least the size of what was there)
+        async with engine.connect() as connection:
+            wanted = {str(index.name) for index in secondary_indexes(WRITTEN, engine.dialect.name)}
+            present = await connection.run_sync(
+                lambda sync: {
+                    index["name"]
+                    for table in WRITTEN
+                    for index in sa_inspect(sync).get_indexes(table.name)
+                }
+            )
+        assert wanted
+        assert wanted <= present, wanted - present
     finally:
         await engine.dispose()
