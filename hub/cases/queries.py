@@ -35,7 +35,7 @@ from hub.cases.models import (
     CaseSource,
     CaseStatus,
 )
-from hub.categories.models import Category
+from hub.categories.reference import selected_codes
 from hub.geo.models import JurisdictionLevel, level_of_code
 from hub.geo.service import code_range
 from hub.pagination import Page, PageRequest, fetch_each, fetch_under
@@ -109,10 +109,10 @@ def filtered(case_filter: CaseFilter, actor: Actor) -> Select[Case]:
     if f.statuses is not None:
         query = query.where(Case.status.in_(f.statuses))
     if f.category_code:
-        # A group code selects its leaves too.
-        children = select(Category.code).where(Category.parent_code == f.category_code)
+        # A group code selects its leaves too; a leaf is an equality, walked in the index's order.
+        codes = selected_codes(f.category_code)
         query = query.where(
-            or_(Case.category_code == f.category_code, Case.category_code.in_(children))
+            Case.category_code == codes[0] if len(codes) == 1 else Case.category_code.in_(codes)
         )
     if f.source:
         query = query.where(Case.source == f.source)

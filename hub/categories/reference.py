@@ -8,6 +8,7 @@ most local first. Deployments load their own list through the ``departments-csv`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from hub.departments.models import DepartmentKind as K
 from hub.geo.models import JurisdictionLevel as L
@@ -126,3 +127,21 @@ def bundled_categories() -> list[CategoryRecord]:
     """Groups first, then leaves, so parents exist before children."""
     groups = [CategoryRecord(code, name, None) for code, name in GROUPS]
     return groups + LEAVES
+
+
+@cache
+def _leaves() -> dict[str, tuple[str, ...]]:
+    found: dict[str, list[str]] = {}
+    for record in LEAVES:
+        if record.parent_code is not None:
+            found.setdefault(record.parent_code, []).append(record.code)
+    return {group: tuple(codes) for group, codes in found.items()}
+
+
+def selected_codes(code: str) -> tuple[str, ...]:
+    """The category codes a filter on ``code`` selects: the code, and a group's leaves.
+
+    The categories table holds exactly this bundled list (it is written only when a database is
+    set up), so a filter needs no statement to learn a group's leaves, and a leaf's filter is an
+    equality the case lists' index answers in its order."""
+    return (code, *_leaves().get(code, ()))

@@ -14,6 +14,7 @@ from sqlalchemy import event, select
 from hub import pagination
 from hub.app import create_app
 from hub.cases.models import Case, CaseJurisdiction, CaseStatus
+from hub.categories.models import Category
 from hub.config import Settings
 from hub.db import create_engine, create_sessionmaker
 from hub.demo.synthetic import Plan
@@ -108,6 +109,24 @@ async def test_pages_walk_every_case_newest_first_as_a_plain_query_orders_them(
     expected = await _reference(settings, in_fengtai | crossed_in, Case.status.in_(OPEN))
     assert fengtai_open == expected
     assert crossing["number"] in fengtai_open  # footprints crossing in included
+    # and by a category group (the cases of its leaves) and by one of its leaves, as the
+    # categories table has them
+    tree = await gql.execute("{ categories { code children { code } } }", token=city)
+    [group] = [
+        root["code"]
+        for root in tree["categories"]
+        if "NOISE" in {child["code"] for child in root["children"]}
+    ]
+    in_group = Case.category_code.in_(
+        select(Category.code).where((Category.code == group) | (Category.parent_code == group))
+    )
+    by_group = await _walk(gql, city, {"categoryCode": group}, 50)
+    assert by_group == await _reference(settings, in_group)
+    assert len(by_group) > 100
+    by_leaf = await _walk(gql, city, {"categoryCode": "NOISE"}, 50)
+    assert by_leaf == await _reference(settings, Case.category_code == "NOISE")
+    assert by_leaf
+    assert set(by_leaf) <= set(by_group)
 
 
 @pytest.mark.usefixtures("month")
