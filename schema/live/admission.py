@@ -14,6 +14,8 @@ from strawberry.types.graphql import OperationType
 
 from hub.errors import ErrorCode
 from schema.core.errors import PublicError
+from schema.core.limits import QueryLimits
+from schema.core.refused import audit_refused_request
 from schema.live.context import LiveContext
 from schema.live.execution import STREAMING
 
@@ -54,13 +56,22 @@ class SubscriptionsOnly:
         kind = _operation_type(query, options.get("operation_name"))
         if kind not in (None, OperationKind.SUBSCRIPTION):
             assert kind is not None
-            return _refused(
-                PublicError(
-                    ErrorCode.SUBSCRIPTIONS_ONLY,
-                    f"A {kind.value} goes over HTTP (POST /graphql); the WebSocket carries"
-                    " subscriptions only.",
-                )
+            message = (
+                f"A {kind.value} goes over HTTP (POST /graphql); the WebSocket carries"
+                " subscriptions only."
             )
+            if kind is OperationKind.MUTATION and isinstance(context_value, LiveContext):
+                # A mutation attempt, refused here as over HTTP: on record under its code.
+                limits = QueryLimits.from_settings(context_value.settings)
+                await audit_refused_request(
+                    context_value.sessionmaker,
+                    context_value.actor,
+                    query,
+                    ErrorCode.SUBSCRIPTIONS_ONLY,
+                    message,
+                    limits.parse_options(),
+                )
+            return _refused(PublicError(ErrorCode.SUBSCRIPTIONS_ONLY, message))
         if isinstance(context_value, LiveContext):
             context_value = context_value.for_operation()
         options["allowed_operation_types"] = (OperationType.SUBSCRIPTION,)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import websockets
 
@@ -91,6 +92,14 @@ async def test_queries_and_mutations_belong_on_http(live: LiveHub) -> None:
     for end in (query, mutation):
         assert end.kind == "error"
         assert end.payload[0]["extensions"]["code"] == "SUBSCRIPTIONS_ONLY"
+    # and the mutation attempt is on the audit log under that code, by the socket's actor
+    audit = "{ auditLog(first: 10) { edges { node { operation outcome actor { sub } } } } }"
+    async with httpx.AsyncClient(base_url=live.url) as client:
+        log = await GraphQLClient(client).execute(audit, token=Actors(live.server).city)
+    rows = [edge["node"] for edge in log["auditLog"]["edges"]]
+    assert [(row["operation"], row["outcome"]) for row in rows] == [
+        ("closeCase", "SUBSCRIPTIONS_ONLY")
+    ]
 
 
 async def test_subscriptions_per_socket_and_sockets_per_token_are_capped(strict: LiveHub) -> None:
