@@ -39,6 +39,7 @@ import asyncpg
 import httpx
 
 from bench.bench_pages import FILTERS, _timed
+from bench.page_floor import executor_floor
 from hub.app import create_app
 from hub.auth.actors import Role
 from hub.auth.tokens import mint
@@ -217,11 +218,13 @@ def _lua(method: str, token: str, body: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _same_answer(hub: str, handwritten: str, token: str, first: int) -> None:
-    """Both serve the same page (same cases, dispatches and events)."""
+def _same_answer(hub: str, handwritten: str, token: str, first: int) -> dict[str, Any]:
+    """Both serve the same page (same cases, dispatches and events); the hub's answer."""
     headers = {"Authorization": f"Bearer {token}"}
     body = {"query": LIST_VIEW, "variables": {"first": first}}
-    ours = httpx.post(f"{hub}/graphql", json=body, headers=headers, timeout=60).json()
+    ours: dict[str, Any] = httpx.post(
+        f"{hub}/graphql", json=body, headers=headers, timeout=60
+    ).json()
     theirs = httpx.get(f"{handwritten}/cases?first={first}", headers=headers, timeout=60).json()
 
     def shape(answer: dict[str, Any]) -> list[Any]:
@@ -232,6 +235,7 @@ def _same_answer(hub: str, handwritten: str, token: str, first: int) -> None:
 
     differ = [(a, b) for a, b in zip(shape(ours), shape(theirs), strict=True) if a != b]
     assert not differ, differ[:3]
+    return ours
 
 
 def _front_end(
@@ -255,7 +259,11 @@ def _front_end(
             serve = [command, "serve", "--port", str(hub_port), "--workers", "1"]
             with _server(serve, url, f"{hub}/healthz"):
                 for first in found:
-                    _same_answer(hub, hand, token, first)
+                    answer = _same_answer(hub, hand, token, first)
+                    if name == "hub":
+                        floors = executor_floor(answer, LIST_VIEW, {"first": first})
+                        for executor, rate in floors.items():
+                            found[first][executor] = {"rate": rate}
                     body = json.dumps({"query": LIST_VIEW, "variables": {"first": first}})
                     found[first][name] = _wrk(
                         _lua("POST", token, body), f"{hub}/graphql", seconds, connections
@@ -336,6 +344,13 @@ def _report_front_end(url: str, seconds: int, connections: int, compare: str | N
                 print(
                     f"  non-2xx answers: {name} {ours['errors']:.0f}, hand {theirs['errors']:.0f}"
                 )
+        for executor in ("graphql-core", "strawberry"):
+            rate = figures[executor]["rate"]
+            print(
+                f"| {first} cases of a district | {executor} alone: the page's document over its "
+                f"answer, in memory, one core | {rate:.1f} | | {theirs['rate']:.1f} | | "
+                f"{rate / theirs['rate']:.2f} |"
+            )
 
 
 if __name__ == "__main__":
