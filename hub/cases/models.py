@@ -266,7 +266,8 @@ class CaseDispatch(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    # A case's dispatches are found through ``uq_case_dispatch_department`` (case_id first).
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
     department_code: Mapped[str] = mapped_column(ForeignKey("department.code"), index=True)
     status: Mapped[DispatchStatus] = mapped_column(_enum(DispatchStatus, 16))
     role: Mapped[DispatchRole] = mapped_column(_enum(DispatchRole, 8), default=DispatchRole.LEAD)
