@@ -133,17 +133,14 @@ async def measure(url: str, orders: int, repeats: int) -> list[str]:
             indexes = await connection.run_sync(
                 lambda sync: {
                     table.name: [
-                        (index["name"], bool(index["unique"]))
+                        (str(index["name"]), bool(index["unique"]))
                         for index in inspect(sync).get_indexes(table.name)
                     ]
                     for table in tables
                 }
             )
             trigram = [
-                name
-                for table in indexes.values()
-                for name, _ in table
-                if str(name).endswith("_trgm")
+                name for table in indexes.values() for name, _ in table if name.endswith("_trgm")
             ]
             await connection.commit()
             raw = await connection.get_raw_connection()
