@@ -4,14 +4,23 @@ Every batch is one transaction holding its records (each in a savepoint), the qu
 the ones refused, the cursor advance and the run's counts: a run killed at any point leaves
 whole batches behind with the cursor just after them, so running it again reads on from there
 and ends with exactly the records it should.
+
+While a batch is written, the next one is read and parsed in a thread (``_parsed_ahead``):
+parsing writes nothing, so the database works on one batch while Python readies the next, and
+the transactions, cursors and counts are those of one batch after the other.
 """
 
 from __future__ import annotations
 
+import asyncio
+import copy
+import dataclasses
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import AsyncGenerator, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,16 +90,65 @@ async def sync(
         async with sessionmaker() as session:
             await adapter.prepare(session)
             cursor = adapter.cursor_model() if restart else await load_cursor(session, adapter)
-        async for batch in adapter.read(cursor):
-            await apply_batch(sessionmaker, adapter, run, batch.records, cursor=batch.cursor)
-            if on_batch is not None:
-                on_batch(run, batch)
+        async with aclosing(_parsed_ahead(adapter, cursor)) as parsing:
+            async for batch, parsed in parsing:
+                await apply_batch(
+                    sessionmaker, adapter, run, batch.records, cursor=batch.cursor, parsed=parsed
+                )
+                if on_batch is not None:
+                    on_batch(run, batch)
     except Exception as error:
         await finish_run(
             sessionmaker, adapter, run, RunStatus.FAILED, error=str(error) or repr(error)
         )
         raise
     return await finish_run(sessionmaker, adapter, run, RunStatus.SUCCEEDED)
+
+
+Parsing = tuple[list[Parsed[Any] | Rejection], Counter[str]]
+
+
+def _parse_apart(adapter: AnyAdapter, records: list[SourceRecord]) -> Parsing:
+    """``adapter.parse`` on a copy of the adapter that notes to a counter of its own, so that a
+    batch's notes join the run's when the batch is written, not while another one is."""
+    notes: Counter[str] = Counter()
+    apart = copy.copy(adapter)
+    apart.context = dataclasses.replace(adapter.context, notes=notes)
+    return apart.parse(records), notes
+
+
+class _Parsed:
+    """A batch's parse, run in a thread from the moment the batch is read."""
+
+    def __init__(self, adapter: AnyAdapter, batch: Batch[Any]) -> None:
+        self.batch = batch
+        self.task = asyncio.ensure_future(asyncio.to_thread(_parse_apart, adapter, batch.records))
+
+    async def result(self, adapter: AnyAdapter) -> list[Parsed[Any] | Rejection]:
+        parsed, notes = await self.task
+        adapter.context.notes.update(notes)
+        return parsed
+
+
+async def _parsed_ahead(
+    adapter: AnyAdapter, cursor: Cursor
+) -> AsyncGenerator[tuple[Batch[Any], list[Parsed[Any] | Rejection]], None]:
+    """The adapter's batches since ``cursor``, each with its parse; the next batch is read and
+    parsed while the caller writes this one."""
+    pending: _Parsed | None = None
+    try:
+        async for batch in adapter.read(cursor):
+            previous, pending = pending, _Parsed(adapter, batch)
+            if previous is not None:
+                yield previous.batch, await previous.result(adapter)
+        if pending is not None:
+            done, pending = pending, None
+            yield done.batch, await done.result(adapter)
+    finally:
+        if pending is not None:
+            # The run stopped before this batch (an error, a kill): its parse is dropped.
+            pending.task.cancel()
+            await asyncio.gather(pending.task, return_exceptions=True)
 
 
 async def start_run(
@@ -179,13 +237,16 @@ async def apply_batch(
     *,
     cursor: Cursor | None,
     retried: list[int] | None = None,
+    parsed: list[Parsed[Any] | Rejection] | None = None,
 ) -> list[Result]:
     """One transaction: the records, their quarantine, the cursor advance and the counts.
 
     ``retried`` names the quarantine entries the records came from (a retry): each is closed
     in the same transaction, as RETRIED when its record went in, SUPERSEDED when refused again.
+    ``parsed`` is ``adapter.parse(records)`` when the caller has it already.
     """
-    parsed = adapter.parse(records)
+    if parsed is None:
+        parsed = adapter.parse(records)
     async with transaction(sessionmaker) as session:
         results = await _write(session, adapter, parsed)
         if retried is not None:
