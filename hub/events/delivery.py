@@ -9,6 +9,11 @@ socket write of it.  Whatever the direct path cannot do (a socket whose buffer i
 event whose execution failed, a subscription on its way out) goes back to the subscriber's
 queue and wakes its task, which carries on in order: a subscriber's events are never
 reordered, lost or repeated by the choice of path.
+
+A subscriber may also sleep with no task at all (``sleep``): its subscription, caught up, has
+ended its task and left it registered, written to directly.  Whatever the direct path cannot do
+then calls its ``resume`` instead of waking a task, once, and whoever resumes takes its queue
+from there (``Stream.carry_on``).
 """
 
 from __future__ import annotations
@@ -93,6 +98,7 @@ class Subscriber(Generic[E, F]):
         "overflowed",
         "parked",
         "replayed_late",
+        "resume",
         "share",
         "start",
     )
@@ -112,9 +118,10 @@ class Subscriber(Generic[E, F]):
         self.overflowed = False
         self.last = start  # the last event id handed out: where the client resumes
         self.ahead = start  # ids in (start, ahead] the client has already (a further cursor)
-        self.replayed_late: set[int] = set()  # replayed ids that may yet come live
+        self.replayed_late: set[int] | None = None  # replayed ids that may yet come live
         self.direct: Direct | None = None
-        self.parked = False  # its task waits with nothing queued
+        self.parked = False  # its task waits (or, asleep, it has none) with nothing queued
+        self.resume: Callable[[], None] | None = None  # asleep: what wakes it, called once
         self._outbox = outbox
         # Made while needed only: an idle subscriber holds no deque (~0.7 KiB each).
         self._queue: deque[Delivery[E, F]] | None = None
@@ -155,11 +162,38 @@ class Subscriber(Generic[E, F]):
     def wake(self) -> None:
         self.parked = False
         waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if waiter is not None:
+            if not waiter.done():
+                waiter.set_result(None)
+            return
+        resume = self.resume
+        if resume is not None:
+            self.resume = None
+            resume()
+
+    def idle(self) -> bool:
+        """Nothing queued for it, and it has not fallen behind."""
+        return not self._queue and not self.overflowed
+
+    def sleep(self, resume: Callable[[], None]) -> bool:
+        """Wait with no task: live events go to it directly, and ``resume`` is called (once)
+        for what cannot.  False, doing nothing, when something is queued already."""
+        if not self.idle():
+            return False
+        self._queue = None
+        self.parked = True
+        self.resume = resume
+        return True
+
+    def late(self, key: int) -> None:
+        """Replayed ``key`` may yet come live (it was given up on): skip it then."""
+        if self.replayed_late is None:
+            self.replayed_late = set()
+        self.replayed_late.add(key)
 
     def skips(self, key: int) -> bool:
-        return self.start < key <= self.ahead or key in self.replayed_late
+        late = self.replayed_late
+        return self.start < key <= self.ahead or (late is not None and key in late)
 
     def ready(self) -> list[Delivery[E, F]]:
         """Take what is queued without waiting."""

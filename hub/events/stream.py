@@ -244,6 +244,7 @@ class Stream(Generic[E, F]):
         limit: int,
         share: Hashable | None = None,
         direct: Direct | None = None,
+        leave: Callable[[Subscriber[E, F]], None] | None = None,
     ) -> AsyncIterator[Delivery[E, F]]:
         """Every accepted event after ``after`` (or from now), each once, in id order.
 
@@ -251,6 +252,10 @@ class Stream(Generic[E, F]):
         replay alike).
         ``direct``, when given, sends live events while the caller waits for the next one:
         those are never yielded.
+        ``leave``, when given with ``direct``, is handed the subscriber whenever it is caught
+        up with nothing queued, and the iteration ends there, the subscriber still registered
+        and written to directly: whoever took it carries on with ``carry_on`` (and
+        unregisters it when done with it).
 
         Registers first, then replays ``(after, safe-at-registration]`` from the database,
         then goes live: the live queue holds exactly the events released after registration.
@@ -262,24 +267,51 @@ class Stream(Generic[E, F]):
             subscriber.last = after
             # A cursor from a process further along: the client has (start, after] already.
             subscriber.ahead = max(start, after)
+        handed = False
         try:
             if after is not None and after < start:
                 async for delivery in self._replays.replay(replay, share, after, start):
                     key = delivery.row.id
                     if any(lo <= key <= hi for lo, hi in watched):
-                        subscriber.replayed_late.add(key)
+                        subscriber.late(key)
                     subscriber.last = key
                     yield delivery
                     del delivery  # hold nothing of it (its batch) while waiting for more
             subscriber.direct = direct
             while True:
+                if leave is not None and direct is not None and subscriber.idle():
+                    handed = True
+                    leave(subscriber)
+                    return
                 delivery = await subscriber.get()
                 self.sent["woken"] += 1
                 yield delivery
                 del delivery
         finally:
-            subscriber.direct = None
-            self.unregister(subscriber)
+            if not handed:
+                subscriber.direct = None
+                self.unregister(subscriber)
+
+    async def carry_on(
+        self, subscriber: Subscriber[E, F], leave: Callable[[Subscriber[E, F]], None]
+    ) -> AsyncIterator[Delivery[E, F]]:
+        """A subscriber ``follow`` handed over, woken: what it has queued (and what comes
+        meanwhile), until it is caught up again and handed over again (``leave``)."""
+        handed = False
+        try:
+            while True:
+                if subscriber.idle():
+                    handed = True
+                    leave(subscriber)
+                    return
+                delivery = await subscriber.get()
+                self.sent["woken"] += 1
+                yield delivery
+                del delivery
+        finally:
+            if not handed:
+                subscriber.direct = None
+                self.unregister(subscriber)
 
 
 async def stop(tasks: list[asyncio.Task[None]]) -> None:
