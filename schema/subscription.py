@@ -10,6 +10,7 @@ from collections.abc import (
     AsyncIterator,
     Callable,
 )
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
 import strawberry
@@ -59,13 +60,15 @@ def _check_jurisdiction(code: str | None) -> None:
         raise UnknownJurisdictionError(f"no jurisdiction {code!r}")
 
 
-async def _follow(
+def _follow(
     context: LiveContext,
     stream: Stream[Any, Any],
     selection: CaseSelection | WhistleSelection,
     after: int | None,
     wrap: Callable[[Any], T],
 ) -> AsyncGenerator[T, None]:
+    """The subscription's events; on a socket, it ends once caught up (``Outlet.leave``)
+    and its subscriber sleeps, written to directly, until ``_woken`` carries on with it."""
     outlet = OUTLET.get()
     deliveries: AsyncIterator[Delivery[Any, Any]] = stream.follow(
         selection.matches,
@@ -73,8 +76,31 @@ async def _follow(
         after=after,
         limit=context.settings.ws_max_queued_events,
         share=selection.key,
-        direct=LiveSender(context, outlet, wrap) if outlet is not None else None,
+        direct=LiveSender(outlet, wrap, context.executor) if outlet is not None else None,
+        leave=partial(outlet.leave, stream) if outlet is not None else None,
     )
+    return _events(context, deliveries, wrap)
+
+
+def _woken(context: LiveContext) -> AsyncGenerator[Any, None] | None:
+    """A subscription asleep, woken (``Outlet.take``): its events from where it stopped, with
+    none of the checks of subscribing again (its filter judges each event as before)."""
+    outlet = OUTLET.get()
+    taken = outlet.take() if outlet is not None else None
+    if outlet is None or taken is None:
+        return None
+    stream, subscriber = taken
+    sender = subscriber.direct
+    assert isinstance(sender, LiveSender)
+    deliveries = stream.carry_on(subscriber, partial(outlet.leave, stream))
+    return _events(context, deliveries, sender.wrap)
+
+
+async def _events(
+    context: LiveContext,
+    deliveries: AsyncIterator[Delivery[Any, Any]],
+    wrap: Callable[[Any], T],
+) -> AsyncGenerator[T, None]:
     try:
         async for delivery in deliveries:
             context.use(delivery)
@@ -89,6 +115,14 @@ async def _follow(
             f" after: {resume!r} to carry on where it stopped.",
             after=resume,
         ) from error
+
+
+def _case_event(row: Any) -> CaseEvent:
+    return CaseEvent(row=row)
+
+
+def _whistle_event(row: Any) -> WhistleEvent:
+    return WhistleEvent(row=row)
 
 
 def _check_signed_in(context: LiveContext) -> None:
@@ -116,6 +150,8 @@ class Subscription:
         after: strawberry.ID | None = None,
     ) -> AsyncGenerator[CaseEvent, None]:
         context = _live(info)
+        if (woken := _woken(context)) is not None:
+            return woken
         cursor = _cursor(after)
         _check_signed_in(context)
         if not may_read_cases(context.actor):
@@ -130,7 +166,7 @@ class Subscription:
             stream,
             selection,
             cursor,
-            lambda row: CaseEvent(row=row),
+            _case_event,
         )
 
     @strawberry.subscription(
@@ -152,6 +188,8 @@ class Subscription:
         after: strawberry.ID | None = None,
     ) -> AsyncGenerator[WhistleEvent, None]:
         context = _live(info)
+        if (woken := _woken(context)) is not None:
+            return woken
         cursor = _cursor(after)
         _check_signed_in(context)
         if not may_read_whistles(context.actor):
@@ -170,5 +208,5 @@ class Subscription:
             stream,
             selection,
             cursor,
-            lambda row: WhistleEvent(row=row),
+            _whistle_event,
         )

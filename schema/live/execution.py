@@ -21,6 +21,7 @@ from schema.live.context import LiveContext
 log = logging.getLogger("hub.events")
 
 SHARED_DOCUMENTS = 512  # distinct subscription texts kept parsed
+KINDS = 512  # kinds of subscriber whose executor is kept, recently seen
 STREAMING: ContextVar[bool] = ContextVar("hub_streaming", default=False)  # a socket's operation
 
 
@@ -58,6 +59,7 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
     """
 
     _sharing: tuple[object, ...] | None = None
+    kinds: ClassVar[OrderedDict[tuple[object, ...], SharedEventExecution]] = OrderedDict()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -78,6 +80,23 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
                 actor.department_code,
             )
         return self._sharing
+
+    def of_kind(self) -> SharedEventExecution:
+        """The executor of the first subscriber seen of this kind (per process, the recent
+        ``KINDS``), which its events are executed from: an idle subscription holds that one,
+        with its sharing key, instead of its own (~5 KiB of execution context each)."""
+        sharing = self.sharing()
+        kinds = self.kinds
+        found = kinds.get(sharing) if sharing is not None else None
+        if found is None:
+            found = self
+            if sharing is not None:
+                kinds[sharing] = self
+                if len(kinds) > KINDS:
+                    kinds.popitem(last=False)
+        elif sharing is not None:
+            kinds.move_to_end(sharing)
+        return found
 
     def build_per_event_executor(self, payload: Any) -> SharedEventExecution:
         executor = cast("SharedEventExecution", super().build_per_event_executor(payload))

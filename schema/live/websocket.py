@@ -60,7 +60,9 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from hub.auth.tokens import InvalidTokenError, SigningKeysUnavailableError, authenticate_async
 from hub.config import Settings
+from hub.events.delivery import Subscriber
 from hub.events.frames import EXTENSION, Frames, text_frame
+from hub.events.stream import Stream
 from hub.http.inputs import inspect_json, inspect_text
 from hub.observability import metrics
 from schema.live.admission import SocketCounter, SubscriptionsOnly, well_formed
@@ -101,6 +103,7 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
         self._timer: asyncio.TimerHandle | None = None
         self._awaiting_pong = False
         self._pinging: asyncio.Task[None] | None = None  # a ping waiting for a full socket
+        self._outlets: dict[str, _Outlet] = {}  # per operation id, while it runs or sleeps
 
     @property
     def settings(self) -> Settings:
@@ -189,12 +192,70 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
             self._later(self.settings.ws_ping_seconds, self._ping)
 
     async def run_operation(self, operation: Operation[LiveContext, None]) -> None:
-        OUTLET.set(_Outlet(self, operation))  # this operation's task only
+        outlet = self._outlets[operation.id] = _Outlet(self, operation)
         metrics.SUBSCRIPTIONS.inc()
+        await self._run(outlet)
+
+    async def _run(self, outlet: _Outlet) -> None:
+        """strawberry's operation, run until it ends -- or, caught up, until its subscriber is
+        left asleep (``_Outlet.leave``): then the task ends, and ``_Outlet.wake`` starts
+        another when the direct path cannot serve it."""
+        operation = outlet.operation
+        OUTLET.set(outlet)  # this operation's tasks only
+        asleep = False
         try:
-            await super().run_operation(operation)
+            while True:
+                try:
+                    await super().run_operation(operation)
+                    return
+                except _Asleep:
+                    pass
+                subscriber = outlet.subscriber
+                if subscriber is None or not outlet.open():
+                    return
+                if subscriber.sleep(outlet.wake):
+                    asleep = True
+                    operation.task = None  # it holds nothing: the finished task goes too
+                    return
+                # Events came while it was leaving: carry on with them at once.
         finally:
+            if not asleep:
+                self._close(outlet)
+
+    async def _send_result_stream(
+        self, operation: Operation[LiveContext, None], result_source: Any
+    ) -> None:
+        await super()._send_result_stream(operation, result_source)
+        outlet = self._outlets.get(operation.id)
+        if outlet is not None and outlet.subscriber is not None and outlet.open():
+            raise _Asleep  # the stream ended by leaving its subscriber: no ``complete``
+
+    def _wake(self, outlet: _Outlet) -> None:
+        operation = outlet.operation
+        if not outlet.open():
+            self._close(outlet)
+            return
+        task = operation.task = asyncio.create_task(self._run(outlet))
+        task.add_done_callback(self._task_done)
+
+    def _close(self, outlet: _Outlet) -> None:
+        """The operation is over: its subscriber (if asleep) unregistered, once."""
+        if self._outlets.get(outlet.operation.id) is outlet:
+            del self._outlets[outlet.operation.id]
+        if outlet.release():
             metrics.SUBSCRIPTIONS.dec()
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        operation = self.operations.get(operation_id)
+        if operation is None:
+            return
+        outlet = self._outlets.get(operation_id)
+        if operation.task is None:  # asleep: no task to cancel
+            del self.operations[operation_id]
+        else:
+            await super().cleanup_operation(operation_id)
+        if outlet is not None and outlet.subscriber is not None:
+            self._close(outlet)  # asleep, or its new task not started: it will not
 
     def _later(self, delay: float, callback: Callable[[], None]) -> None:
         if self._timer is not None:
@@ -233,17 +294,29 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
         await super().shutdown()
 
 
-class _Outlet:
-    """An operation's way out for live events sent without its task (``schema.live.sender``)."""
+class _Asleep(BaseException):  # past strawberry's ``except Exception``: not an error
+    """The operation's stream ended leaving its subscriber asleep: not complete."""
 
-    __slots__ = ("_handler", "_operation")
+
+class _Outlet:
+    """An operation's way out for live events sent without its task (``schema.live.sender``),
+    and the subscriber it leaves asleep while caught up."""
+
+    __slots__ = ("_handler", "_released", "operation", "stream", "subscriber")
 
     def __init__(self, handler: _Handler, operation: Operation[LiveContext, None]) -> None:
         self._handler = handler
-        self._operation = operation
+        self.operation = operation
+        self.stream: Stream[Any, Any] | None = None
+        self.subscriber: Subscriber[Any, Any] | None = None
+        self._released = False
+
+    @property
+    def context(self) -> LiveContext:
+        return self._handler.context
 
     def open(self) -> bool:
-        operation = self._operation
+        operation = self.operation
         return not operation.completed and self._handler.operations.get(operation.id) is operation
 
     def write(self, data: object) -> bool:
@@ -251,10 +324,34 @@ class _Outlet:
         if frames is None or not self.open():
             return False
         view = cast("GraphQLWebSocket", self._handler.view)
-        written = frames.write(view.frame(self._operation.id, data))
+        written = frames.write(view.frame(self.operation.id, data))
         if written:
             metrics.EVENTS_DELIVERED.inc()
         return written
+
+    def leave(self, stream: Stream[Any, Any], subscriber: Subscriber[Any, Any]) -> None:
+        self.stream = stream
+        self.subscriber = subscriber
+
+    def take(self) -> tuple[Stream[Any, Any], Subscriber[Any, Any]] | None:
+        stream, subscriber = self.stream, self.subscriber
+        self.stream = self.subscriber = None
+        return (stream, subscriber) if stream is not None and subscriber is not None else None
+
+    def wake(self) -> None:
+        self._handler._wake(self)
+
+    def release(self) -> bool:
+        """Unregister the subscriber it holds (asleep); True the first time."""
+        stream, subscriber = self.stream, self.subscriber
+        self.stream = self.subscriber = None
+        if stream is not None and subscriber is not None:
+            subscriber.resume = None
+            subscriber.direct = None
+            stream.unregister(subscriber)
+        first = not self._released
+        self._released = True
+        return first
 
 
 class GraphQLWebSocket(GraphQL[LiveContext, None]):
