@@ -18,4 +18,10 @@ task wake-ups each running strawberry's result pipeline.  Only what that cannot 
 whose execution has errors to report, a socket that is full -- goes the ordinary way.  So a
 schema extension's per-result hooks (``on_stream_result``) do not see directly sent events: the
 hub's extensions have none that matters to an error-free result (masking is for errors).
+
+Nor does a caught-up subscriber keep a task, or the generators strawberry and graphql-core run a
+subscription in: its operation ends there and leaves its stream subscriber asleep, with the
+outlet, its kind's executor and sharing key (``SharedEventExecution.of_kind``); an event that
+must go the ordinary way runs the operation again, resuming that subscriber
+(``schema.subscription``'s ``_woken``).
 """

@@ -16,7 +16,14 @@ Where strawberry's defaults are weak for a city's mobile clients, the hub adds:
 * compact UTF-8 JSON (the data is mostly Chinese), a result shared by many subscribers encoded
   once -- and framed once per operation id, for sockets served by ``hub.events.frames``;
 * an ``Outlet`` per operation, through which the event streams write live events to the socket
-  directly (``schema.live.sender.LiveSender``), checking first that the operation is still on.
+  directly (``schema.live.sender.LiveSender``), checking first that the operation is still on;
+* **no task while idle** -- a subscription runs as strawberry runs it (parsing, limits, the
+  resolver's checks, its replay), and once caught up its stream ends there: strawberry's and
+  graphql-core's generators, its extensions and its task go, no ``complete`` is sent, and its
+  stream subscriber is left asleep with the outlet.  What the direct path cannot do (an event
+  with errors to report, a full socket, falling behind) wakes it: a task runs the operation
+  through strawberry again, whose resolver takes the subscriber back (none of subscribing's
+  checks again) and sends what it has queued, in order, until it is caught up again.
 
 Browsers on other agencies' origins may connect: the token travels in ``connectionParams``,
 never in a cookie, so a foreign page cannot borrow anyone's identity.
@@ -27,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sys
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import timedelta
@@ -193,6 +201,7 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
 
     async def run_operation(self, operation: Operation[LiveContext, None]) -> None:
         outlet = self._outlets[operation.id] = _Outlet(self, operation)
+        operation.query = sys.intern(operation.query)  # kept while asleep: one copy per text
         metrics.SUBSCRIPTIONS.inc()
         await self._run(outlet)
 
