@@ -409,6 +409,8 @@ class GraphQLWebSocket(GraphQL[LiveContext, None]):
         header = params.get("authorization", params.get("Authorization"))
         if header is None:
             header = context.handshake_authorization
+        # Read once, here: the socket does not keep the token (or what else came) for hours.
+        context.connection_params = context.handshake_authorization = None
         if not isinstance(header, str | None):
             raise ConnectionRejectionError()
         try:
