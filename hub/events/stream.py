@@ -17,7 +17,7 @@ import contextlib
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable, Hashable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable
 from typing import Generic, TypeVar
 
 from sqlalchemy import func, select
@@ -278,29 +278,27 @@ class Stream(Generic[E, F]):
                     yield delivery
                     del delivery  # hold nothing of it (its batch) while waiting for more
             subscriber.direct = direct
-            while True:
-                if leave is not None and direct is not None and subscriber.idle():
-                    handed = True
-                    leave(subscriber)
-                    return
-                delivery = await subscriber.get()
-                self.sent["woken"] += 1
-                yield delivery
-                del delivery
+            handed = True  # from here on ``carry_on`` unregisters it, unless it hands it over
+            live = self.carry_on(subscriber, leave if direct is not None else None)
+            async with contextlib.aclosing(live):
+                async for delivery in live:
+                    yield delivery
+                    del delivery
         finally:
             if not handed:
                 subscriber.direct = None
                 self.unregister(subscriber)
 
     async def carry_on(
-        self, subscriber: Subscriber[E, F], leave: Callable[[Subscriber[E, F]], None]
-    ) -> AsyncIterator[Delivery[E, F]]:
-        """A subscriber ``follow`` handed over, woken: what it has queued (and what comes
-        meanwhile), until it is caught up again and handed over again (``leave``)."""
+        self, subscriber: Subscriber[E, F], leave: Callable[[Subscriber[E, F]], None] | None
+    ) -> AsyncGenerator[Delivery[E, F], None]:
+        """What ``subscriber`` has queued (and what comes meanwhile), live: for ever, or, with
+        ``leave``, until it is caught up and handed over (a subscriber ``follow`` handed over,
+        woken, is carried on so)."""
         handed = False
         try:
             while True:
-                if subscriber.idle():
+                if leave is not None and subscriber.idle():
                     handed = True
                     leave(subscriber)
                     return
