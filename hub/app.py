@@ -281,8 +281,26 @@ class RefusalAudit:
             actor,
             query,
             "RATE_LIMITED",
-            "over the rate limit; further refusals of this client within a minute go unrecorded",
+            _RATE_LIMITED_NOTE,
         )
+
+    async def socket_rate_limited(self, context: object, query: str, key: str) -> None:
+        """A socket's ``subscribe`` over the limit: as over HTTP, a mutation attempt is on
+        record once a minute per bucket."""
+        from schema.core.refused import attempted_mutations
+
+        actor = getattr(context, "actor", None)
+        if not isinstance(actor, Actor) or not self.rate_limited_on_record.due(key):
+            return
+        if attempted_mutations(query, self.parse_options) is None:
+            return
+        self.rate_limited_on_record.first(key)
+        await self._record(actor, query, "RATE_LIMITED", _RATE_LIMITED_NOTE)
+
+
+_RATE_LIMITED_NOTE = (
+    "over the rate limit; further refusals of this client within a minute go unrecorded"
+)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -352,7 +370,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await limiter.aclose()
             await hub.stop()
 
-    sockets = GraphQLWebSocket(schema, settings=settings, new_context=live)
+    sockets = GraphQLWebSocket(
+        schema,
+        settings=settings,
+        new_context=live,
+        limiter=limiter,
+        on_rate_limited=audit.socket_rate_limited,
+    )
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),

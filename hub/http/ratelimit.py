@@ -37,17 +37,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hub.http.negotiation import JSON, choose_response_type
 
 __all__ = [
+    "PERIOD_SECONDS",
     "Decision",
     "Identify",
     "MemoryRateLimiter",
     "RateLimitMiddleware",
     "RateLimiter",
     "RedisRateLimiter",
+    "rate_limited_error",
 ]
 
 log = logging.getLogger("hub.ratelimit")
 
 MICROS = 1_000_000
+PERIOD_SECONDS = 60.0  # a bucket's limit is per minute
 
 Identify = Callable[[Scope], Awaitable[tuple[str, int] | None]]
 """A request's bucket key and its limit per period; ``None`` (or a limit of 0) means unlimited."""
@@ -175,7 +178,7 @@ class RateLimitMiddleware:
         limiter: RateLimiter,
         identify: Identify,
         paths: Iterable[str] = ("/graphql",),
-        period_seconds: float = 60.0,
+        period_seconds: float = PERIOD_SECONDS,
         on_refused: Callable[[Scope, Receive, str], Awaitable[None]] | None = None,
     ) -> None:
         self.app = app
@@ -226,17 +229,19 @@ def _accept(scope: Scope) -> str | None:
     return None
 
 
+def rate_limited_error(decision: Decision, period: float) -> dict[str, Any]:
+    """The GraphQL error of a refused request (or a WebSocket's refused ``subscribe``)."""
+    retry_after = max(1, math.ceil(decision.retry_after))
+    return {
+        "message": f"Rate limit exceeded: at most {decision.limit} requests per"
+        f" {period:g} s; retry in {retry_after} s.",
+        "extensions": {"code": "RATE_LIMITED", "retryAfter": retry_after},
+    }
+
+
 def _too_many_requests(decision: Decision, period: float, accept: str | None) -> Response:
     retry_after = max(1, math.ceil(decision.retry_after))
-    body: dict[str, Any] = {
-        "errors": [
-            {
-                "message": f"Rate limit exceeded: at most {decision.limit} requests per"
-                f" {period:g} s; retry in {retry_after} s.",
-                "extensions": {"code": "RATE_LIMITED", "retryAfter": retry_after},
-            }
-        ]
-    }
+    body: dict[str, Any] = {"errors": [rate_limited_error(decision, period)]}
     media_type = choose_response_type(accept) or JSON
     return Response(
         json.dumps(body, separators=(",", ":")),

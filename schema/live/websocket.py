@@ -10,7 +10,8 @@ Where strawberry's defaults are weak for a city's mobile clients, the hub adds:
   identity provider that cannot be reached with 1013 (try again later);
 * **caps** -- ``connection_init`` within ``HUB_WS_INIT_TIMEOUT_SECONDS`` (else 4408), at most
   ``HUB_WS_MAX_SUBSCRIPTIONS`` operations per socket, at most ``HUB_WS_MAX_SOCKETS_PER_TOKEN``
-  sockets per token (per client address without one; 4429 beyond);
+  sockets per token (per client address without one; 4429 beyond); each ``subscribe`` spends
+  a request of the caller's rate-limit bucket, the one HTTP requests spend (``RATE_LIMITED``);
 * **subscriptions only** -- queries and mutations go over HTTP, where the body limits, rate limits
   and timeouts live; each subscription gets a context of its own;
 * compact UTF-8 JSON (the data is mostly Chinese), a result shared by many subscribers encoded
@@ -36,7 +37,7 @@ import contextlib
 import json
 import sys
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from json import JSONDecodeError
 from typing import Any, NamedTuple, cast
@@ -72,6 +73,7 @@ from hub.events.delivery import Subscriber
 from hub.events.frames import EXTENSION, Frames, text_frame
 from hub.events.stream import Stream
 from hub.http.inputs import inspect_json, inspect_text
+from hub.http.ratelimit import PERIOD_SECONDS, RateLimiter, rate_limited_error
 from hub.observability import metrics
 from schema.live.admission import SocketCounter, SubscriptionsOnly, well_formed
 from schema.live.context import LiveContext
@@ -169,13 +171,16 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
                 or inspect_json(payload.get("variables"))
                 or inspect_json(payload.get("extensions"))
             )
+            error: GraphQLFormattedError | None = None
             if problem is not None:
                 # The walk the HTTP endpoint does: nesting, NUL and lone surrogates refused
                 # before graphql-core or the database recurse into the values.
-                error: GraphQLFormattedError = {
-                    "message": problem.message,
-                    "extensions": {"code": problem.code},
-                }
+                error = {"message": problem.message, "extensions": {"code": problem.code}}
+            elif self.connection_acknowledged:
+                error = await cast("GraphQLWebSocket", self.view).admit(
+                    self.context, payload["query"]
+                )
+            if error is not None:
                 await self.send_message(
                     ErrorMessage(id=message["id"], type="error", payload=[error])
                 )
@@ -374,6 +379,8 @@ class GraphQLWebSocket(GraphQL[LiveContext, None]):
         *,
         settings: Settings,
         new_context: Callable[[], LiveContext],
+        limiter: RateLimiter | None = None,
+        on_rate_limited: Callable[[LiveContext, str, str], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -387,6 +394,8 @@ class GraphQLWebSocket(GraphQL[LiveContext, None]):
         self.subscriptions_only = SubscriptionsOnly(schema)  # what every socket runs
         self.new_context = new_context
         self.sockets = SocketCounter(settings.ws_max_sockets_per_token)
+        self.limiter = limiter  # a subscribe is a request: the caller's HTTP bucket counts it
+        self.on_rate_limited = on_rate_limited  # told of each refusal, its query and bucket
         self._recent: OrderedDict[int, _Encoded] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -429,6 +438,26 @@ class GraphQLWebSocket(GraphQL[LiveContext, None]):
         context.socket_key = key
         context.actor = authentication.actor
         return cast("UnsetType", UNSET)  # acknowledge without a payload
+
+    async def admit(self, context: LiveContext, query: str) -> GraphQLFormattedError | None:
+        """A ``subscribe`` counts against its caller's rate limit as a request over HTTP does,
+        in the same bucket: a socket is no way around the limit, and a flood of refused
+        attempts over one is not a flood of audit rows.  The error to send, if refused."""
+        if self.limiter is None or context.socket_key is None:
+            return None
+        kind, _, name = context.socket_key.partition(":")
+        if kind == "token":
+            key, limit = context.socket_key, self.settings.rate_limit_per_minute
+        else:  # the client address's bucket, as HTTP keys it
+            key, limit = f"ip:{name}", self.settings.rate_limit_anonymous_per_minute
+        if limit <= 0:
+            return None
+        decision = await self.limiter.hit(key, limit, PERIOD_SECONDS)
+        if decision.allowed:
+            return None
+        if self.on_rate_limited is not None:
+            await self.on_rate_limited(context, query, key)
+        return cast("GraphQLFormattedError", rate_limited_error(decision, PERIOD_SECONDS))
 
     def encode_json(self, data: object) -> str:
         """Compact UTF-8 JSON; a result shared by many subscribers is encoded once."""

@@ -175,3 +175,59 @@ async def report(http: GraphQLClient, token: str) -> None:
         source="HOTLINE_12345",
         location={"lat": 39.900, "lng": 116.235},
     )
+
+
+async def test_a_socket_counts_against_its_tokens_rate_limit(settings: Settings) -> None:
+    """A ``subscribe`` is a request: it spends the token's bucket as an HTTP request does, and
+    a socket flooding refused mutations is on record once, not once per message."""
+    limited = settings.model_copy(update={"rate_limit_per_minute": 3, "ws_ping_seconds": 60.0})
+    with live_hub(limited) as hub:
+        assert hub.app is not None
+        hub.app.state.rate_limiter.clock = lambda: 1000.0  # the bucket does not refill meanwhile
+        eager = hub.token(Role.CITY_PLATFORM, jurisdiction="110000", sub="eager-watcher")
+        after = str(await top_event_id(hub.settings, "case_event"))
+        async with httpx.AsyncClient(base_url=hub.url) as client:
+            # given one request of the token's three over HTTP
+            asked = await client.post(
+                "/graphql",
+                json={"query": "{ __typename }"},
+                headers={"Authorization": f"Bearer {eager}"},
+            )
+            assert asked.headers["ratelimit-remaining"] == "2"
+            async with connect(hub.url, eager) as socket:
+                # when its socket subscribes three times and then floods mutations
+                first = await socket.subscribe(CASE_EVENTS, after=after)
+                second = await socket.subscribe(CASE_EVENTS, after=after)
+                third = await (await socket.subscribe(CASE_EVENTS, after=after)).ended()
+                flood = [
+                    await (
+                        await socket.subscribe(
+                            'mutation { closeCase(input: {caseNumber: "x"}) { errors { code } } }'
+                        )
+                    ).ended()
+                    for _ in range(5)
+                ]
+                # then the third and every mutation are refused as over HTTP, with the wait
+                for end in (third, *flood):
+                    assert end.kind == "error"
+                    (error,) = end.payload
+                    assert error["extensions"] == {"code": "RATE_LIMITED", "retryAfter": 20}
+                    assert "at most 3 requests per 60 s" in error["message"]
+                # and the first two are live: both hear of a case reported by someone else
+                await report(GraphQLClient(client), Actors(hub.server).hotline)
+                for operation in (first, second):
+                    assert (await operation.next())["caseEvents"]["type"] == "REPORTED"
+            # and the bucket is the token's, whichever way it is spent: HTTP is refused too
+            again = await client.post(
+                "/graphql",
+                json={"query": "{ __typename }"},
+                headers={"Authorization": f"Bearer {eager}"},
+            )
+            assert again.status_code == 429
+            # and the five refused mutations are one row of the audit log
+            audit = "{ auditLog(first: 10) { edges { node { operation outcome actor { sub } } } } }"
+            log = await GraphQLClient(client).execute(audit, token=Actors(hub.server).city)
+    rows = [edge["node"] for edge in log["auditLog"]["edges"]]
+    assert [row for row in rows if row["actor"]["sub"] == "eager-watcher"] == [
+        {"operation": "closeCase", "outcome": "RATE_LIMITED", "actor": {"sub": "eager-watcher"}}
+    ]
