@@ -115,7 +115,7 @@ async def measure(url: str, orders: int, repeats: int) -> list[str]:
         await geo.load(sessionmaker)
         with tempfile.TemporaryDirectory() as folder:
             path = make_hotline_export(orders, seed=4242).write_jsonl(Path(folder) / "o.jsonl")
-            _, records = await _sync_once(sessionmaker, Settings(database_url=url), geo, path)
+            _, records, _ = await _sync_once(sessionmaker, Settings(database_url=url), geo, path)
         rows = await _rows(sessionmaker)
         async with engine.connect() as connection:
             ready = []
