@@ -4,11 +4,13 @@
 source has already validated and located. Both build a case's row with ``intake.case_row``,
 draw numbers from ``hub.numbers``, and move the case to where its source says it stands
 (``hub.cases.progress.plan``) through the one lifecycle (``hub.cases.lifecycle``): here on
-plain rows in memory (``hub.cases.batch_progress``), then one write per table for the batch.
+plain rows in memory (``hub.cases.batch_progress``), built a chunk at a time in a thread while
+the chunk before is written, one write per table and chunk.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -164,6 +166,9 @@ async def reserve_case_ids(session: AsyncSession, count: int) -> list[int]:
     return list(range(int(last or 0) + 1, int(last or 0) + 1 + count))
 
 
+CHUNK = 250  # cases built while the chunk before them is written
+
+
 async def report_many(
     session: AsyncSession,
     records: Sequence[CaseRecord],
@@ -179,96 +184,167 @@ async def report_many(
 
     The rows are those ``intake.report`` and the case service would write one by one. A
     reference already on record fails the batch on its unique key (the caller's savepoint
-    decides what next). Cases whose steps the lifecycle refuses fail it before any write, all
-    of them named at once (``RecordsRefusedError``).
+    decides what next). Cases whose steps the lifecycle refuses fail it, all of them named at
+    once (``RecordsRefusedError``); nothing more is written once one is found, and the caller's
+    savepoint takes back what was.
+
+    The numbers and ids are drawn first; then the cases are built ``CHUNK`` at a time in a
+    thread while the chunk before them is written (the database's work, and on SQLite the
+    driver's, run meanwhile), each chunk a table at a time (PostgreSQL: a COPY each).
     """
     require_case_action(actors.system, CaseAction.REPORT)
     refs = references if references is not None else [None] * len(records)
     numbers = await allocate(
         session, [scope_of("C", r.subdistrict_code[:6], r.reported_at) for r in records]
     )
-    policy = DeadlinePolicy(settings.case_deadlines)
-    allowed: set[StepKind] = set()
-    cases: list[Row] = []
-    progress: list[Progress] = []
+    # The ids are drawn before the rows are built, so each table is one plain write, with
+    # neither RETURNING nor a look-up of the ids afterwards.
+    ids = await reserve_case_ids(session, len(records))
+    builder = _Builder(settings, names, actors, now, versioned)
+    chunks = [
+        list(zip(range(at, at + CHUNK), records[at : at + CHUNK], strict=False))
+        for at in range(0, len(records), CHUNK)
+    ]
+
+    def build(chunk: list[tuple[int, CaseRecord]]) -> _Built:
+        return builder.build(chunk, numbers, ids, refs)
+
     refused: dict[int, DomainError] = {}
-    for index, (record, number) in enumerate(zip(records, numbers, strict=True)):
-        lng, lat = record.point if record.point else (None, None)
-        placement = Placement(
-            lng, lat, record.grid_code, record.subdistrict_code, [record.subdistrict_code]
-        )
-        row = case_row(
-            number=number,
-            description=record.description,
-            category_code=record.category_code,
-            category_name=names.categories[record.category_code],
-            source=record.source,
-            priority=record.priority,
-            placement=placement,
-            address=record.address,
-            footprint=None,
-            street_name=names.streets.get(record.subdistrict_code),
-            reported_at=record.reported_at,
-            contact=protect(settings, record.contact),
-            policy=policy,
-            now=now,
-        )
-        moved = Progress(case_state(row), actors)
-        try:
-            moved.run(record.update, versioned=versioned, allowed=allowed)
-        except DomainError as error:
-            refused[index] = error
-            continue
-        cases.append(row)
-        progress.append(moved)
+    pending = asyncio.ensure_future(asyncio.to_thread(build, chunks[0])) if chunks else None
+    try:
+        for k in range(len(chunks)):
+            assert pending is not None
+            built = await pending
+            pending = (
+                asyncio.ensure_future(asyncio.to_thread(build, chunks[k + 1]))
+                if k + 1 < len(chunks)
+                else None
+            )
+            refused.update(built.refused)
+            if not refused:
+                await built.write(session)
+    finally:
+        if pending is not None:  # a write failed: the chunk being built is of no use
+            await asyncio.gather(pending, return_exceptions=True)
     if refused:
         raise RecordsRefusedError(refused)
-    # No ORM flush checks these rows' lengths: SQLite would store any length, PostgreSQL fail.
-    refuse_overlong_rows(Case, cases)
-    # The ids are drawn before the rows are written, so each table is one plain write
-    # (PostgreSQL: a COPY), with neither RETURNING nor a look-up of the ids afterwards.
-    ids = await reserve_case_ids(session, len(cases))
-    for case_id, row in zip(ids, cases, strict=True):
-        row["id"] = case_id
-    await CASES.execute(session, cases)
-    places: list[Row] = []
-    external: list[Row] = []
-    dispatches: list[Row] = []
-    events: list[Row] = []
-    returns: list[Row] = []
-    extensions: list[Row] = []
-    for case_id, record, ref, moved in zip(ids, records, refs, progress, strict=True):
-        places.append({"case_id": case_id, "subdistrict_code": record.subdistrict_code})
-        if ref is not None:
-            external.append(
-                {
-                    "case_id": case_id,
-                    "system": ref.system,
-                    "external_id": ref.external_id,
-                    "source_version": ref.version,
-                }
-            )
-        for dispatch in moved.dispatches.values():
-            fields = dispatch.__dict__
-            fields["case_id"] = case_id
-            dispatches.append(fields)
-        for event in moved.events:
-            event["case_id"] = case_id
-            events.append(event)
-        returns += ({**row, "case_id": case_id} for row in moved.returns)
-        extensions += ({**row.__dict__, "case_id": case_id} for row in moved.extensions)
-    refuse_overlong_rows(CaseExternalRef, external)
-    refuse_overlong_rows(CaseDispatch, dispatches)
-    refuse_overlong_rows(CaseEvent, events)
-    refuse_overlong_rows(CaseReturn, returns)
-    refuse_overlong_rows(CaseExtension, extensions)
-    for table, rows in (
-        (PLACES, places),
-        (REFS, external),
-        (DISPATCHES, dispatches),
-        (EVENTS, events),
-        (RETURNS, returns),
-        (EXTENSIONS, extensions),
-    ):
-        await table.execute(session, rows)
     return ids
+
+
+@dataclass
+class _Built:
+    """A chunk's rows, table by table, or the records of it the lifecycle refused."""
+
+    refused: dict[int, DomainError]
+    tables: list[tuple[BulkInsert, list[Row]]]
+
+    async def write(self, session: AsyncSession) -> None:
+        for table, rows in self.tables:
+            await table.execute(session, rows)
+
+
+class _Builder:
+    """Cases' rows from their records, in memory: what a thread does while the session
+    writes (it touches no session, only rows)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        names: Names,
+        actors: StepActors,
+        now: dt.datetime,
+        versioned: bool,
+    ) -> None:
+        self.settings, self.names, self.actors = settings, names, actors
+        self.now, self.versioned = now, versioned
+        self.policy = DeadlinePolicy(settings.case_deadlines)
+        self.allowed: set[StepKind] = set()  # one chunk is built at a time
+
+    def build(
+        self,
+        chunk: list[tuple[int, CaseRecord]],
+        numbers: Sequence[str],
+        ids: Sequence[int],
+        refs: Sequence[Reference | None],
+    ) -> _Built:
+        cases: list[Row] = []
+        places: list[Row] = []
+        external: list[Row] = []
+        dispatches: list[Row] = []
+        events: list[Row] = []
+        returns: list[Row] = []
+        extensions: list[Row] = []
+        refused: dict[int, DomainError] = {}
+        for index, record in chunk:
+            lng, lat = record.point if record.point else (None, None)
+            placement = Placement(
+                lng, lat, record.grid_code, record.subdistrict_code, [record.subdistrict_code]
+            )
+            row = case_row(
+                number=numbers[index],
+                description=record.description,
+                category_code=record.category_code,
+                category_name=self.names.categories[record.category_code],
+                source=record.source,
+                priority=record.priority,
+                placement=placement,
+                address=record.address,
+                footprint=None,
+                street_name=self.names.streets.get(record.subdistrict_code),
+                reported_at=record.reported_at,
+                contact=protect(self.settings, record.contact),
+                policy=self.policy,
+                now=self.now,
+            )
+            moved = Progress(case_state(row), self.actors)
+            try:
+                moved.run(record.update, versioned=self.versioned, allowed=self.allowed)
+            except DomainError as error:
+                refused[index] = error
+                continue
+            if refused:
+                continue  # the batch fails: only the refused are still of interest
+            case_id = row["id"] = ids[index]
+            cases.append(row)
+            places.append({"case_id": case_id, "subdistrict_code": record.subdistrict_code})
+            ref = refs[index]
+            if ref is not None:
+                external.append(
+                    {
+                        "case_id": case_id,
+                        "system": ref.system,
+                        "external_id": ref.external_id,
+                        "source_version": ref.version,
+                    }
+                )
+            for dispatch in moved.dispatches.values():
+                fields = dispatch.__dict__
+                fields["case_id"] = case_id
+                dispatches.append(fields)
+            for event in moved.events:
+                event["case_id"] = case_id
+                events.append(event)
+            returns += ({**row, "case_id": case_id} for row in moved.returns)
+            extensions += ({**row.__dict__, "case_id": case_id} for row in moved.extensions)
+        if refused:
+            return _Built(refused, [])
+        # No ORM flush checks these rows' lengths: SQLite would store any length, PostgreSQL
+        # fail.
+        refuse_overlong_rows(Case, cases)
+        refuse_overlong_rows(CaseExternalRef, external)
+        refuse_overlong_rows(CaseDispatch, dispatches)
+        refuse_overlong_rows(CaseEvent, events)
+        refuse_overlong_rows(CaseReturn, returns)
+        refuse_overlong_rows(CaseExtension, extensions)
+        return _Built(
+            {},
+            [
+                (CASES, cases),
+                (PLACES, places),
+                (REFS, external),
+                (DISPATCHES, dispatches),
+                (EVENTS, events),
+                (RETURNS, returns),
+                (EXTENSIONS, extensions),
+            ],
+        )
