@@ -70,13 +70,16 @@ def _follow(
     """The subscription's events; on a socket, it ends once caught up (``Outlet.leave``)
     and its subscriber sleeps, written to directly, until ``_woken`` carries on with it."""
     outlet = OUTLET.get()
+    # The operation's executor, taken from its context: each refers to the other, a cycle
+    # that would leave the execution context (~5 KiB) to the collector once the task ends.
+    executor, context.executor = context.executor, None
     deliveries: AsyncIterator[Delivery[Any, Any]] = stream.follow(
         selection.matches,
         selection.replay,
         after=after,
         limit=context.settings.ws_max_queued_events,
         share=selection.key,
-        direct=LiveSender(outlet, wrap, context.executor) if outlet is not None else None,
+        direct=LiveSender(outlet, wrap, executor) if outlet is not None else None,
         leave=partial(outlet.leave, stream) if outlet is not None else None,
     )
     return _events(context, deliveries, wrap)

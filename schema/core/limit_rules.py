@@ -19,9 +19,9 @@ from graphql import (
     OperationDefinitionNode,
     ValidationContext,
     ValidationRule,
-    validate,
 )
 from graphql.validation.rules.max_introspection_depth_rule import MaxIntrospectionDepthRule
+from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
@@ -35,6 +35,8 @@ _SUGGESTION = " Did you mean "
 # Query texts whose document passed every rule that reads the document alone, per process.
 VALID_DOCUMENTS = 512
 _Key = tuple[GraphQLSchema, str | None, bool]
+MAX_VALIDATION_ERRORS = 100  # graphql-core's ``validate``: then it aborts, saying so
+_ABORTED = "Too many validation errors, error limit reached. Validation aborted."
 
 
 class QueryLimitsExtension(SchemaExtension):
@@ -62,14 +64,19 @@ class QueryLimitsExtension(SchemaExtension):
             yield
             return
         schema = context.schema._schema
-        limits = _operation_limits_rule(
-            self.limits, context.variables or {}, context.operation_name
-        )
+        variables = context.variables or {}
         key = (schema, context.query, self.limits.introspection)
         if context.query is not None and self._valid.get(key) is document:
             self._valid.move_to_end(key)
-            context.pre_execution_errors = validate(schema, document, [limits])
+            # Only the limits, judged directly: what ``validate`` with the limits' rule alone
+            # would find, without the visitors and a rule class made per operation (reference
+            # cycles each, left for the collector with every socket's subscribe).
+            errors = _limit_errors(schema, document, self.limits, variables, context.operation_name)
+            if len(errors) > MAX_VALIDATION_ERRORS:
+                errors[MAX_VALIDATION_ERRORS:] = [ValidationAbortedError(_ABORTED)]
+            context.pre_execution_errors = errors
         else:
+            limits = _operation_limits_rule(self.limits, variables, context.operation_name)
             rules = (
                 *(
                     rule
@@ -116,39 +123,46 @@ def _operation_limits_rule(
 
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
-            document = context.document
-            operations = [
-                definition
-                for definition in document.definitions
-                if isinstance(definition, OperationDefinitionNode)
-            ]
-            named = [op for op in operations if op.name and op.name.value == operation_name]
-            for operation in named or operations:
-                self.check(context, document, operation)
-
-        def check(
-            self,
-            context: ValidationContext,
-            document: DocumentNode,
-            operation: OperationDefinitionNode,
-        ) -> None:
-            try:
-                found = measure(context.schema, document, operation, limits, variables)
-            except RecursionError:
-                self.report_error(
-                    LimitExceededError(
-                        "QUERY_TOO_COMPLEX",
-                        "The operation nests fragments too deeply to be analysed.",
-                        limits.max_cost,
-                        SATURATED,
-                        operation,
-                    )
-                )
-                return
-            for error in _errors(found, limits, operation):
+            errors = _limit_errors(
+                context.schema, context.document, limits, variables, operation_name
+            )
+            for error in errors:
                 self.report_error(error)
 
     return OperationLimitsRule
+
+
+def _limit_errors(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    limits: QueryLimits,
+    variables: Mapping[str, Any],
+    operation_name: str | None,
+) -> list[GraphQLError]:
+    """The limits' errors of the operation named (else of every operation) in ``document``."""
+    operations = [
+        definition
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode)
+    ]
+    named = [op for op in operations if op.name and op.name.value == operation_name]
+    errors: list[GraphQLError] = []
+    for operation in named or operations:
+        try:
+            found = measure(schema, document, operation, limits, variables)
+        except RecursionError:
+            errors.append(
+                LimitExceededError(
+                    "QUERY_TOO_COMPLEX",
+                    "The operation nests fragments too deeply to be analysed.",
+                    limits.max_cost,
+                    SATURATED,
+                    operation,
+                )
+            )
+            continue
+        errors.extend(_errors(found, limits, operation))
+    return errors
 
 
 def _errors(

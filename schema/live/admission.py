@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
@@ -22,6 +23,7 @@ from schema.live.execution import STREAMING
 __all__ = ["SocketCounter", "SubscriptionsOnly", "well_formed"]
 
 MAX_PEEK_TOKENS = 10_000  # looking at the operation's type; the schema's own limits come after
+PEEKED = 64  # texts whose operation type is remembered
 
 
 class SocketCounter:
@@ -84,9 +86,16 @@ class SubscriptionsOnly:
 
 def _operation_type(query: str | None, name: object) -> OperationKind | None:
     """The operation's type; None when unclear (strawberry then reports why, as usual)."""
+    return _kind(query or "", name if isinstance(name, str) else None)
+
+
+@functools.lru_cache(maxsize=PEEKED)
+def _kind(query: str, name: str | None) -> OperationKind | None:
+    """Once per text: parsing leaves its tokens, a linked list of reference cycles, to the
+    collector, and thousands of sockets subscribe with the same few texts."""
     try:
-        document = parse(query or "", no_location=True, max_tokens=MAX_PEEK_TOKENS)
-        operation = get_operation_ast(document, name if isinstance(name, str) else None)
+        document = parse(query, no_location=True, max_tokens=MAX_PEEK_TOKENS)
+        operation = get_operation_ast(document, name)
     except GraphQLError:
         return None
     return operation.operation if operation is not None else None

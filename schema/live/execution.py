@@ -12,7 +12,7 @@ from collections.abc import (
 from contextvars import ContextVar
 from typing import Any, ClassVar, cast
 
-from graphql import DocumentNode, print_ast
+from graphql import DocumentNode, Node, print_ast
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -22,6 +22,7 @@ log = logging.getLogger("hub.events")
 
 SHARED_DOCUMENTS = 512  # distinct subscription texts kept parsed
 KINDS = 512  # kinds of subscriber whose executor is kept, recently seen
+PRINTED = 1024  # operations and fragments of the shared documents, printed
 STREAMING: ContextVar[bool] = ContextVar("hub_streaming", default=False)  # a socket's operation
 
 
@@ -72,8 +73,8 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
         if self._sharing is None and isinstance(self.context_value, LiveContext):
             actor = self.context_value.actor
             self._sharing = (
-                print_ast(self.operation),
-                *(print_ast(fragment) for fragment in self.fragment_definitions.values()),
+                _printed(self.operation),
+                *(_printed(fragment) for fragment in self.fragment_definitions.values()),
                 json.dumps(self.variable_values.coerced, sort_keys=True, default=str),
                 actor.role,
                 actor.jurisdiction_code,
@@ -115,3 +116,21 @@ class SharedEventExecution(StrawberryGraphQLCoreExecutionContext):
             shared[key] = asyncio.ensure_future(outcome) if self.is_awaitable(outcome) else outcome
         found = shared[key]
         return asyncio.shield(found) if isinstance(found, asyncio.Future) else found
+
+
+_printed_nodes: OrderedDict[int, tuple[Node, str]] = OrderedDict()
+
+
+def _printed(node: Node) -> str:
+    """``print_ast(node)``, once per node of the shared documents: printing makes reference
+    cycles (graphql-core's print buffers) that every subscribe would leave to the collector."""
+    # Keyed by identity, holding the node itself so that its id cannot be reused.
+    found = _printed_nodes.get(id(node))
+    if found is not None and found[0] is node:
+        _printed_nodes.move_to_end(id(node))
+        return found[1]
+    text = print_ast(node)
+    _printed_nodes[id(node)] = (node, text)
+    if len(_printed_nodes) > PRINTED:
+        _printed_nodes.popitem(last=False)
+    return text
