@@ -88,6 +88,7 @@ TOO_MANY_SOCKETS = 4429
 TRY_AGAIN_LATER = 1013
 _CLOSED = object()  # no more messages: the socket is closed
 RECENT_RESULTS = 256  # encoded results kept: one per event and kind of subscriber, recently
+SUBSCRIBES_AT_ONCE = 16  # per process: operations between their subscribe and caught up
 FRAMES_PER_RESULT = 8  # framed messages kept per result: most clients number operations 1, 2...
 
 
@@ -205,10 +206,21 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
             self._later(self.settings.ws_ping_seconds, self._ping)
 
     async def run_operation(self, operation: Operation[LiveContext, None]) -> None:
-        outlet = self._outlets[operation.id] = _Outlet(self, operation)
+        # Subscribing, a few operations at a time per process (``SUBSCRIBES_AT_ONCE``).
+        subscribing = cast("GraphQLWebSocket", self.view).subscribing
+        await subscribing.acquire()  # cancelled while waiting: nothing made yet
+        outlet = self._outlets[operation.id] = _Outlet(self, operation, subscribing.release)
         operation.query = sys.intern(operation.query)  # kept while asleep: one copy per text
         metrics.SUBSCRIPTIONS.inc()
         await self._run(outlet)
+
+    async def send_message(self, message: Message) -> None:
+        # An operation's first message ends its subscribing: before, not after, a send that
+        # may wait for a slow client.
+        operation_id = message.get("id")
+        if isinstance(operation_id, str) and (outlet := self._outlets.get(operation_id)):
+            outlet.subscribed()
+        await super().send_message(message)
 
     async def _run(self, outlet: _Outlet) -> None:
         """strawberry's operation, run until it ends -- or, caught up, until its subscriber is
@@ -233,6 +245,7 @@ class _Handler(BaseGraphQLTransportWSHandler[LiveContext, None]):
                     return
                 # Events came while it was leaving: carry on with them at once.
         finally:
+            outlet.subscribed()
             if not asleep:
                 self._close(outlet)
 
@@ -316,14 +329,26 @@ class _Outlet:
     """An operation's way out for live events sent without its task (``schema.live.sender``),
     and the subscriber it leaves asleep while caught up."""
 
-    __slots__ = ("_handler", "_released", "operation", "stream", "subscriber")
+    __slots__ = ("_admitted", "_handler", "_released", "operation", "stream", "subscriber")
 
-    def __init__(self, handler: _Handler, operation: Operation[LiveContext, None]) -> None:
+    def __init__(
+        self,
+        handler: _Handler,
+        operation: Operation[LiveContext, None],
+        admitted: Callable[[], None] | None = None,
+    ) -> None:
         self._handler = handler
         self.operation = operation
         self.stream: Stream[Any, Any] | None = None
         self.subscriber: Subscriber[Any, Any] | None = None
         self._released = False
+        self._admitted = admitted  # gives its place back among those subscribing
+
+    def subscribed(self) -> None:
+        """Subscribing is over (caught up, a first message sent, or the end): once."""
+        admitted, self._admitted = self._admitted, None
+        if admitted is not None:
+            admitted()
 
     @property
     def context(self) -> LiveContext:
@@ -344,6 +369,7 @@ class _Outlet:
         return written
 
     def leave(self, stream: Stream[Any, Any], subscriber: Subscriber[Any, Any]) -> None:
+        self.subscribed()
         self.stream = stream
         self.subscriber = subscriber
 
@@ -396,6 +422,11 @@ class GraphQLWebSocket(GraphQL[LiveContext, None]):
         self.sockets = SocketCounter(settings.ws_max_sockets_per_token)
         self.limiter = limiter  # a subscribe is a request: the caller's HTTP bucket counts it
         self.on_rate_limited = on_rate_limited  # told of each refusal, its query and bucket
+        # Operations subscribing at once (parsing, checks, replay): the others wait before
+        # making anything.  Thousands subscribing together would otherwise all hold their
+        # passing objects at the same time, interleaved with the sockets' lasting ones in
+        # the allocator's pools, which then stay partly empty for the process's life.
+        self.subscribing = asyncio.Semaphore(SUBSCRIBES_AT_ONCE)
         self._recent: OrderedDict[int, _Encoded] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
