@@ -11,6 +11,7 @@ import websockets
 
 from hub.auth.actors import Role
 from hub.config import Settings
+from schema.live import websocket
 from tests.cases.factories import REPORT, Actors, ok
 from tests.conftest import GraphQLClient, expired
 from tests.events.client import TIMEOUT, connect
@@ -163,6 +164,40 @@ async def test_a_client_complete_ends_the_subscription_on_the_server(
         await report(http, city)
         await again.next()
         assert live.feed.cases.subscribers == 1
+
+
+@pytest.fixture
+def one_at_a_time(live_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveHub]:
+    """A hub subscribing one operation at a time."""
+    monkeypatch.setattr(websocket, "SUBSCRIBES_AT_ONCE", 1)
+    with live_hub(live_settings) as hub:
+        yield hub
+
+
+async def test_operations_subscribing_in_turn_all_go_live_and_may_be_completed_waiting(
+    one_at_a_time: LiveHub, http: GraphQLClient
+) -> None:
+    # given a hub subscribing one operation at a time, and three subscribed together on a
+    # socket and another socket, the second completed at once (before its turn, or after)
+    live = one_at_a_time
+    after = str(await top_event_id(live.settings, "case_event"))
+    city = Actors(live.server).city
+    async with connect(live.url, city) as socket, connect(live.url, city) as other:
+        first = await socket.subscribe(CASE_EVENTS, after=after)
+        second = await socket.subscribe(CASE_EVENTS, after=after)
+        await second.complete()
+        third = await other.subscribe(CASE_EVENTS, after=after)
+        # when a case is reported
+        await report(http, city)
+        # then every operation not completed hears of it, in its turn, and the completed one
+        # does not
+        for operation in (first, third):
+            assert (await operation.next())["caseEvents"]["type"] == "REPORTED"
+        assert second.messages.empty()
+        assert live.feed.cases.subscribers == 2
+        # and the turns are given back: one more subscribes, with the event replayed
+        fourth = await other.subscribe(CASE_EVENTS, after=after)
+        assert (await fourth.next())["caseEvents"]["type"] == "REPORTED"
 
 
 async def report(http: GraphQLClient, token: str) -> None:
