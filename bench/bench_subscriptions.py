@@ -66,6 +66,8 @@ BLOW = """mutation($input: BlowWhistleInput!) { blowWhistle(input: $input) {
 REPORT_IN = """mutation($input: ReportInInput!) { reportIn(input: $input) { errors { code } } }"""
 CONNECTS_AT_ONCE = 64
 SOCKETS_PER_ADDRESS = 20_000  # client sockets per loopback source address (ports: ~28,000)
+# The first loopback source address's last byte: another run on the machine may hold 127.0.0.1's.
+FIRST_ADDRESS = int(os.environ.get("HUB_BENCH_FIRST_ADDRESS", "1"))
 TIMEOUT = float(os.environ.get("HUB_BENCH_TIMEOUT_SECONDS", "300"))  # per step; more when loaded
 
 
@@ -329,7 +331,7 @@ def fanout(hubs: list[Hub], subscribers: int, clients: int, rounds: int) -> Resu
         (
             ws_urls[i % len(ws_urls)],
             mint(SETTINGS, role=Role.DISTRICT_PLATFORM, jurisdiction=PINGGU, sub=f"b{tag}{i}"),
-            f"127.0.0.{1 + i // SOCKETS_PER_ADDRESS}",
+            f"127.0.0.{FIRST_ADDRESS + i // SOCKETS_PER_ADDRESS}",
         )
         for i in range(subscribers)
     ]
