@@ -70,7 +70,7 @@ test: $(STAMP) $(NODE_STAMP) $(CHROMIUM) $(CJK_FONT) $(GRAPHIQL) $(BOARD) lint t
 schema: $(STAMP)
 	$(BIN)/python -m schema > schema/schema.graphql
 
-bench: $(STAMP) $(BOARD) $(CHROMIUM)
+bench: $(STAMP) $(NODE_STAMP) $(BOARD) $(CHROMIUM)
 	$(BIN)/python -m bench.run
 
 # The city at scale (BENCHMARKS.md): PostgreSQL filled through `hub bench-data` to 200,000 and

@@ -6,7 +6,10 @@ Run: .venv/bin/python -m bench.bench_subscriptions [--postgres ADMIN_URL] [--red
 Real `hub serve` processes on a fresh PostgreSQL database (Beijing loaded), real sockets on
 loopback.  N subscribers (default 10,000, each with a token of its own) watch one emergency
 whistle; P client processes (default 4) hold the sockets, answer the server's pings and note
-when each event arrives.  Each round is one `reportIn` mutation over HTTP; its latency, per
+when each event arrives: Node.js with ``ws`` (``bench/subscribers.mjs``, from tests/js's
+packages), or with ``--client python`` the same in Python with ``websockets`` (more CPU per
+message, on the cores the hub shares).  Each process checks that every socket has every
+round's event exactly once.  Each round is one `reportIn` mutation over HTTP; its latency, per
 subscriber, is from just before the request is sent to the event's arrival on that socket.
 
 - one hub process (in-process bus), N subscribers; baseline in the same run: 100 subscribers;
@@ -15,7 +18,8 @@ subscriber, is from just before the request is sent to the event's arrival on th
   before any, divided by N.  Aim: p99 < 1 s for N = 10,000;
 - CPU per delivery: the hub processes' CPU time (user + system, workers included) over the
   timed rounds, divided by the events delivered (subscribers x rounds).  Unlike latency, this
-  compares across machines and holds on a loaded one.
+  compares across machines and holds on a loaded one.  The client processes' CPU per
+  message, the same way: the load generator's share of the cores.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import queue
 import re
 import resource
 import statistics
@@ -35,10 +40,11 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import httpx
 import websockets
@@ -294,6 +300,86 @@ async def _client(share: Share, pipe: Connection) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
+NODE_CLIENT = Path(__file__).with_name("subscribers.mjs")
+
+
+class NodeClient:
+    """A client process in Node.js (``bench/subscribers.mjs``) holding one share's sockets, with
+    the pipe's and the process's interface as the benchmark uses them: its JSON lines are the
+    Python client's messages.  Its arrival times are on CLOCK_MONOTONIC, ``time.monotonic()``'s
+    clock: checked against this process's clock as it starts."""
+
+    def __init__(self, share: Share) -> None:
+        if not (NODE_CLIENT.parent.parent / "tests/js/node_modules/ws").is_dir():
+            raise RuntimeError(
+                "tests/js/node_modules has no ws: run `make tests/js/node_modules/.installed`"
+            )
+        before = time.monotonic()
+        self.process = subprocess.Popen(
+            ["node", str(NODE_CLIENT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.pid = self.process.pid
+        self.lines: queue.Queue[tuple[Any, ...]] = queue.Queue()
+        self.next: tuple[Any, ...] | None = None
+        stdout = self.process.stdout
+        threading.Thread(target=self._read, args=(stdout,), daemon=True).start()
+        kind, at = self.lines.get(timeout=60)
+        assert kind == "clock", kind
+        assert before <= at <= time.monotonic(), (
+            "Node's clock is not time.monotonic()",
+            before,
+            at,
+        )
+        self.send({
+            "sockets": share.sockets,
+            "variables": share.variables,
+            "query": SUBSCRIPTION,
+            "warmupEvents": share.warmup_events,
+            "connectsAtOnce": CONNECTS_AT_ONCE,
+            "timeoutMs": TIMEOUT * 1000,
+        })  # fmt: skip
+
+    def _read(self, stdout: IO[str]) -> None:
+        for line in stdout:
+            try:
+                self.lines.put(tuple(json.loads(line)))
+            except ValueError:
+                self.lines.put(("failed", [f"not a JSON line ({len(line)}): {line[:300]!r}"]))
+
+    def send(self, message: Any) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(message) + "\n")
+        self.process.stdin.flush()
+
+    def poll(self, timeout: float) -> bool:
+        if self.next is None:
+            try:
+                self.next = self.lines.get(timeout=timeout)
+            except queue.Empty:
+                return False
+        return True
+
+    def recv(self) -> tuple[Any, ...]:
+        if self.next is None:
+            self.next = self.lines.get()
+        message, self.next = self.next, None
+        if message[0] == "samples":  # event ids are JSON object keys
+            message = ("samples", {int(k): v for k, v in message[1].items()}, message[2])
+        return message
+
+    def join(self, timeout: float) -> None:
+        with suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout)
+
+    def is_alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        self.process.kill()
+
+
 # ── one measurement ───────────────────────────────────────────────────────────────────────
 
 
@@ -306,10 +392,11 @@ class Result:
     worst: float
     rss_per_subscriber_kib: float
     cpu_per_delivery_us: float
+    client_cpu_per_message_us: float
     rounds: list[list[float]]  # each round's latencies
 
 
-def receive(pipe: Connection, kind: str) -> tuple[Any, ...]:
+def receive(pipe: Connection | NodeClient, kind: str) -> tuple[Any, ...]:
     if not pipe.poll(TIMEOUT):
         raise TimeoutError(f"a client process sent no {kind!r} in {TIMEOUT:.0f} s")
     message: tuple[Any, ...] = pipe.recv()
@@ -319,7 +406,9 @@ def receive(pipe: Connection, kind: str) -> tuple[Any, ...]:
     return message
 
 
-def fanout(hubs: list[Hub], subscribers: int, clients: int, rounds: int) -> Result:
+def fanout(
+    hubs: list[Hub], subscribers: int, clients: int, rounds: int, client: str = "node"
+) -> Result:
     """Subscribe ``subscribers`` sockets spread over ``hubs``; time ``rounds`` report-ins."""
     target = hubs[-1].url
     number, summons = asyncio.run(blow_whistle(target))
@@ -339,14 +428,21 @@ def fanout(hubs: list[Hub], subscribers: int, clients: int, rounds: int) -> Resu
     variables = {"number": number, "after": "0"}
     shares = [Share(sockets[i::clients], variables, warmup_events=2) for i in range(clients)]
     before = sum(hub.rss_mib() for hub in hubs)
-    context = multiprocessing.get_context("spawn")
-    pipes, processes = [], []
+    pipes: list[Connection | NodeClient] = []
+    processes: list[multiprocessing.process.BaseProcess | NodeClient] = []
     for share in shares:
-        parent, child = context.Pipe()
-        process = context.Process(target=client_main, args=(share, child), daemon=True)
-        process.start()
+        if client == "node":
+            node = NodeClient(share)
+            pipes.append(node)
+            processes.append(node)
+            continue
+        parent, child = multiprocessing.get_context("spawn").Pipe()
+        spawned = multiprocessing.get_context("spawn").Process(
+            target=client_main, args=(share, child), daemon=True
+        )
+        spawned.start()
         pipes.append(parent)
-        processes.append(process)
+        processes.append(spawned)
     try:
         for pipe in pipes:
             receive(pipe, "ready")
@@ -355,6 +451,7 @@ def fanout(hubs: list[Hub], subscribers: int, clients: int, rounds: int) -> Resu
             receive(pipe, "got")
         idle = sum(hub.rss_mib() for hub in hubs)
         cpu_before = sum(hub.cpu_seconds() for hub in hubs)
+        client_cpu_before = sum(_cpu_seconds(p.pid) for p in processes if p.pid)
         started: dict[int, float] = {}
         for department in departments[1 : rounds + 1]:
             at = time.monotonic()
@@ -363,6 +460,7 @@ def fanout(hubs: list[Hub], subscribers: int, clients: int, rounds: int) -> Resu
             assert len(event_ids) == 1, event_ids
             started[event_ids.pop()] = at
         cpu = sum(hub.cpu_seconds() for hub in hubs) - cpu_before
+        client_cpu = sum(_cpu_seconds(p.pid) for p in processes if p.pid) - client_cpu_before
         latencies: dict[int, list[float]] = {event_id: [] for event_id in started}
         for pipe in pipes:
             pipe.send("samples")
@@ -386,6 +484,7 @@ def fanout(hubs: list[Hub], subscribers: int, clients: int, rounds: int) -> Resu
         max(samples),
         (idle - before) * 1024 / subscribers,
         cpu * 1e6 / (subscribers * rounds),
+        client_cpu * 1e6 / (subscribers * rounds),
         list(latencies.values()),
     )
 
@@ -426,7 +525,8 @@ def row(label: str, result: Result, baseline: Result | None) -> str:
     return (
         f"| {label} | {result.subscribers:,} | {result.first * 1000:.0f} ms "
         f"| {result.p50 * 1000:.0f} ms | {result.p99 * 1000:.0f} ms "
-        f"| {result.worst * 1000:.0f} ms | {ratio} | {result.cpu_per_delivery_us:.0f} µs |"
+        f"| {result.worst * 1000:.0f} ms | {ratio} | {result.cpu_per_delivery_us:.0f} µs "
+        f"| {result.client_cpu_per_message_us:.0f} µs | {os.getloadavg()[0]:.1f} |"
     )
 
 
@@ -451,6 +551,13 @@ def main() -> None:
         " workers (one `hub serve --workers W` through Redis, every socket on its one port)",
     )
     parser.add_argument("--workers", type=int, default=2, help="W for the workers fan-out")
+    parser.add_argument(
+        "--client",
+        choices=["node", "python"],
+        default="node",
+        help="the subscribers' client processes: Node.js and ws (bench/subscribers.mjs, less"
+        " CPU per message) or Python and websockets",
+    )
     args = parser.parse_args()
     chosen = set(args.runs.split(","))
     # The fewest processes holding one side's sockets: one hub process, or W workers, or the
@@ -485,7 +592,7 @@ def main() -> None:
                     stack.enter_context(hub_process(url, workers, **environment))
                     for _ in range(processes)
                 ]
-                result = fanout(hubs, count, args.clients, args.rounds)
+                result = fanout(hubs, count, args.clients, args.rounds, args.client)
             if "baseline" in label:
                 baseline = result
             lines.append(row(label, result, None if "baseline" in label else baseline))
@@ -495,9 +602,9 @@ def main() -> None:
     print(f"\n(load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     print(
         "\n| fan-out | subscribers | first | p50 | p99 | worst | p99 / baseline"
-        " | CPU per delivery |"
+        " | CPU per delivery | clients' CPU per message | load average |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     print("\n".join(lines))
     print(f"\nmemory: {memory} (one process: RSS with {many:,} sockets subscribed, less before)")
 
