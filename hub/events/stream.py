@@ -157,6 +157,7 @@ class Stream(Generic[E, F]):
         outbox = self._outbox
         current: Delivery[E, F] | None = None
         prepared: dict[Hashable, object | None] = {}
+        sent = 0
         try:
             while outbox:
                 delivery, subscriber = outbox.popleft()
@@ -178,12 +179,15 @@ class Stream(Generic[E, F]):
                 message = prepared[group]
                 if message is not None and direct.write(message):
                     subscriber.passed(delivery, sent=True)
-                    self.sent["direct"] += 1
+                    sent += 1
                 else:
                     subscriber.wake()
         finally:  # cancelled: whoever is left sends their own
             while outbox:
                 outbox.popleft()[1].wake()
+            if sent:  # once per fan-out: with several workers each count writes a shared file
+                self.sent["direct"] += sent
+                metrics.EVENTS_DELIVERED.inc(sent)
 
     async def _prepare(self, direct: Direct, delivery: Delivery[E, F]) -> object | None:
         try:

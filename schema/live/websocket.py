@@ -363,10 +363,8 @@ class _Outlet:
         if frames is None or not self.open():
             return False
         view = cast("GraphQLWebSocket", self._handler.view)
-        written = frames.write(view.frame(self.operation.id, data))
-        if written:
-            metrics.EVENTS_DELIVERED.inc()
-        return written
+        # Counted by the stream, once per fan-out (``hub_events_delivered``).
+        return frames.write(view.frame(self.operation.id, data))
 
     def leave(self, stream: Stream[Any, Any], subscriber: Subscriber[Any, Any]) -> None:
         self.subscribed()
