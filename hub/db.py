@@ -318,13 +318,16 @@ class BulkInsert:
                 columns[position] = tuple(map(encode, columns[position]))
         return list(zip(*columns, strict=True))
 
-    async def execute(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    async def execute(
+        self, session: AsyncSession, rows: list[dict[str, Any]], encoded: list[Any] | None = None
+    ) -> None:
+        """Write ``rows``; ``encoded`` is ``parameters(dialect, rows)`` if the caller has it."""
         if not rows:
             return
         # Past the ORM: say what was written, for those who watch commits (hub.events.commits).
         session.info.setdefault(WRITTEN_TABLES, set()).add(self.table.name)
         connection = await session.connection()
-        parameters = self.parameters(connection.dialect, rows)
+        parameters = encoded if encoded is not None else self.parameters(connection.dialect, rows)
         plan = self.plan(connection.dialect)
         if connection.dialect.name == "postgresql" and len(parameters) >= COPY_FROM:
             await _copy(connection, self.table.name, plan.columns, parameters)

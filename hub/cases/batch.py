@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Table, func, select, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.cases.access import CaseAction, require_case_action
@@ -200,7 +201,8 @@ async def report_many(
     # The ids are drawn before the rows are built, so each table is one plain write, with
     # neither RETURNING nor a look-up of the ids afterwards.
     ids = await reserve_case_ids(session, len(records))
-    builder = _Builder(settings, names, actors, now, versioned)
+    dialect = (await session.connection()).dialect
+    builder = _Builder(settings, names, actors, now, versioned, dialect)
     chunks = [
         list(zip(range(at, at + CHUNK), records[at : at + CHUNK], strict=False))
         for at in range(0, len(records), CHUNK)
@@ -236,11 +238,11 @@ class _Built:
     """A chunk's rows, table by table, or the records of it the lifecycle refused."""
 
     refused: dict[int, DomainError]
-    tables: list[tuple[BulkInsert, list[Row]]]
+    tables: list[tuple[BulkInsert, list[Row], list[Any]]]  # each with its rows encoded
 
     async def write(self, session: AsyncSession) -> None:
-        for table, rows in self.tables:
-            await table.execute(session, rows)
+        for table, rows, encoded in self.tables:
+            await table.execute(session, rows, encoded)
 
 
 class _Builder:
@@ -254,8 +256,10 @@ class _Builder:
         actors: StepActors,
         now: dt.datetime,
         versioned: bool,
+        dialect: Dialect,
     ) -> None:
         self.settings, self.names, self.actors = settings, names, actors
+        self.dialect = dialect
         self.now, self.versioned = now, versioned
         self.policy = DeadlinePolicy(settings.case_deadlines)
         self.allowed: set[StepKind] = set()  # one chunk is built at a time
@@ -336,15 +340,17 @@ class _Builder:
         refuse_overlong_rows(CaseEvent, events)
         refuse_overlong_rows(CaseReturn, returns)
         refuse_overlong_rows(CaseExtension, extensions)
+        # Encoded for the driver here too, so that this is not left for the session's turn.
+        tables = [
+            (CASES, cases),
+            (PLACES, places),
+            (REFS, external),
+            (DISPATCHES, dispatches),
+            (EVENTS, events),
+            (RETURNS, returns),
+            (EXTENSIONS, extensions),
+        ]
         return _Built(
             {},
-            [
-                (CASES, cases),
-                (PLACES, places),
-                (REFS, external),
-                (DISPATCHES, dispatches),
-                (EVENTS, events),
-                (RETURNS, returns),
-                (EXTENSIONS, extensions),
-            ],
+            [(table, rows, table.parameters(self.dialect, rows)) for table, rows in tables if rows],
         )
