@@ -139,18 +139,7 @@ async def measure(options: argparse.Namespace, database_url: str) -> None:
     settings = protocols()
     if options.ws:
         settings["ws"] = options.ws
-    config = uvicorn.Config(
-        "hub.app:create_app", factory=True, port=options.port, log_level="warning", **settings
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 -- uvicorn offers no event for it
-        await asyncio.sleep(0.1)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    number, _ = await blow_whistle(url)
-    variables = {"number": number, "after": "0"}
-    ws_url = url.replace("http://", "ws://") + "/graphql"
+    server, serving, ws_url, variables = await serve_in_process(options.port, settings)
 
     warm, warm_pipe = clients(ws_url, WARM_UP, variables)
     await until(warm_pipe, "ready")
@@ -221,6 +210,33 @@ def main() -> None:
         if not options.database:
             load_beijing(url)
         asyncio.run(measure(options, url))
+
+
+async def serve_in_process(
+    port: int, settings: dict[str, Any]
+) -> tuple[uvicorn.Server, asyncio.Task[None], str, dict[str, Any]]:
+    """``hub serve``'s app served in this process on ``port`` (0: any) with uvicorn
+    ``settings``, and an emergency whistle blown on it: the server, its task, the WebSocket URL
+    and the variables of a subscription to the whistle's events from the start."""
+    config = uvicorn.Config(
+        "hub.app:create_app", factory=True, port=port, log_level="warning", **settings
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 -- uvicorn offers no event for it
+        await asyncio.sleep(0.1)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{bound}"
+    number, _ = await blow_whistle(url)
+    return (
+        server,
+        serving,
+        url.replace("http://", "ws://") + "/graphql",
+        {
+            "number": number,
+            "after": "0",
+        },
+    )
 
 
 if __name__ == "__main__":

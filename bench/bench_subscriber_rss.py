@@ -29,15 +29,12 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-import uvicorn
-
 import bench.bench_subscriptions as subscriptions
-from bench.bench_subscriber_memory import WARM_UP, database, until
+from bench.bench_subscriber_memory import WARM_UP, database, serve_in_process, until
 from bench.bench_subscriptions import (
     PINGGU,
     SETTINGS,
     Share,
-    blow_whistle,
     load_beijing,
     raise_open_files,
 )
@@ -197,18 +194,7 @@ async def measure(options: argparse.Namespace, database_url: str) -> None:
     )
     from hub.commands.serving import protocols
 
-    config = uvicorn.Config(
-        "hub.app:create_app", factory=True, port=0, log_level="warning", **protocols()
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 -- uvicorn offers no event for it
-        await asyncio.sleep(0.1)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    number, _ = await blow_whistle(url)
-    variables = {"number": number, "after": "0"}
-    ws_url = url.replace("http://", "ws://") + "/graphql"
+    server, serving, ws_url, variables = await serve_in_process(0, protocols())
 
     start = sample()
     warm = clients(ws_url, WARM_UP, variables, options.at_once)
