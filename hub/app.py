@@ -49,7 +49,13 @@ from hub.http.browsers import browser_middleware
 from hub.http.graphiql import POLICY as GRAPHIQL_POLICY
 from hub.http.graphiql import graphiql_assets, graphiql_page
 from hub.http.graphql_http import GraphQLHTTPEndpoint, RequestRejected
-from hub.http.ratelimit import MemoryRateLimiter, RateLimiter, RateLimitMiddleware, RedisRateLimiter
+from hub.http.ratelimit import (
+    MemoryRateLimiter,
+    RateLimiter,
+    RateLimitMiddleware,
+    RedisRateLimiter,
+    bucket_key,
+)
 from hub.observability import metrics
 from hub.observability.tracing import Tracing
 from hub.open311.views import Open311
@@ -215,11 +221,11 @@ class Credentials:
             token_id = (await self.authentication(Request(scope))).token_id
         except InvalidTokenError:
             token_id = None
-        if token_id is not None:
-            return f"token:{token_id}", settings.rate_limit_per_minute
         client = scope.get("client")
-        address = client[0] if client else "unknown"
-        return f"ip:{address}", settings.rate_limit_anonymous_per_minute
+        key = bucket_key(token_id, client[0] if client else "unknown")
+        if token_id:
+            return key, settings.rate_limit_per_minute
+        return key, settings.rate_limit_anonymous_per_minute
 
 
 class RefusalAudit:

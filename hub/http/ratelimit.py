@@ -44,6 +44,7 @@ __all__ = [
     "RateLimitMiddleware",
     "RateLimiter",
     "RedisRateLimiter",
+    "bucket_key",
     "rate_limited_error",
 ]
 
@@ -69,6 +70,12 @@ class RateLimiter(Protocol):
     async def hit(self, key: str, limit: int, period_seconds: float) -> Decision: ...
 
     async def aclose(self) -> None: ...
+
+
+def bucket_key(token_id: str | None, address: str) -> str:
+    """A verified token's own bucket, else its client address's: one key for a request over
+    HTTP and a socket's ``subscribe`` alike."""
+    return f"token:{token_id}" if token_id else f"ip:{address}"
 
 
 def _decide(limit: int, period: int, tat: int | None, now: int) -> tuple[Decision, int | None]:

@@ -73,7 +73,7 @@ from hub.events.delivery import Subscriber
 from hub.events.frames import EXTENSION, Frames, text_frame
 from hub.events.stream import Stream
 from hub.http.inputs import inspect_json, inspect_text
-from hub.http.ratelimit import PERIOD_SECONDS, RateLimiter, rate_limited_error
+from hub.http.ratelimit import PERIOD_SECONDS, RateLimiter, bucket_key, rate_limited_error
 from hub.observability import metrics
 from schema.live.admission import SocketCounter, SubscriptionsOnly, well_formed
 from schema.live.context import LiveContext
@@ -457,11 +457,8 @@ class GraphQLWebSocket(GraphQL[LiveContext, None]):
             raise _Refusal(TRY_AGAIN_LATER, "Signing keys unavailable") from error
         except InvalidTokenError as error:
             raise ConnectionRejectionError() from error
-        key = (
-            f"token:{authentication.token_id}"
-            if authentication.token_id
-            else f"address:{context.client_address}"
-        )
+        # Its sockets are counted, and its subscribes limited, in its rate-limit bucket.
+        key = bucket_key(authentication.token_id, context.client_address)
         if not self.sockets.acquire(key):
             raise _Refusal(TOO_MANY_SOCKETS, "Too many sockets for this token")
         context.socket_key = key
@@ -474,11 +471,12 @@ class GraphQLWebSocket(GraphQL[LiveContext, None]):
         attempts over one is not a flood of audit rows.  The error to send, if refused."""
         if self.limiter is None or context.socket_key is None:
             return None
-        kind, _, name = context.socket_key.partition(":")
-        if kind == "token":
-            key, limit = context.socket_key, self.settings.rate_limit_per_minute
-        else:  # the client address's bucket, as HTTP keys it
-            key, limit = f"ip:{name}", self.settings.rate_limit_anonymous_per_minute
+        key = context.socket_key  # ``bucket_key``: the token's, else the client address's
+        limit = (
+            self.settings.rate_limit_per_minute
+            if key.startswith("token:")
+            else self.settings.rate_limit_anonymous_per_minute
+        )
         if limit <= 0:
             return None
         decision = await self.limiter.hit(key, limit, PERIOD_SECONDS)
