@@ -124,7 +124,12 @@ def test_a_request_is_one_trace_continued_from_the_client_down_to_its_sql(
 
     def complete(spans: list[dict[str, Any]]) -> bool:
         mine = in_trace(spans)
-        return any(s["name"] == "query Chaoyang" for s in mine) and any(_sql(s) for s in mine)
+        return (
+            any(s["name"] == "query Chaoyang" for s in mine)
+            and any(_sql(s) for s in mine)
+            # the server span ends last, with the response: it may come in a later export
+            and any(s["parent_id"] == parent for s in mine)
+        )
 
     spans = in_trace(collector.wait_for(complete))
     by_id = {span["span_id"]: span for span in spans}
